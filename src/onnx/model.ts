@@ -1,0 +1,54 @@
+// Bytes ⇄ ModelProto. Decoding keeps unknown fields and proto2 presence, so a model that is read
+// and written without edits comes out byte-identical (docs/decisions.md: why onnx-buf).
+import { fromBinary, toBinary } from '@bufbuild/protobuf';
+import { ModelProtoSchema, type ModelProto } from 'onnx-buf';
+import { locateDecodeFailure, topLevelFields } from './wire-check';
+import { sniffFormat, sniffProtobuf } from './sniff';
+
+export type { ModelProto };
+
+/** A file that could not be opened as an ONNX model; `message` is written for the user. */
+export class ModelReadError extends Error {
+  constructor(message: string, readonly detectedFormat?: string) {
+    super(message);
+    this.name = 'ModelReadError';
+  }
+}
+
+export function readModel(bytes: Uint8Array, fileName = 'the file'): ModelProto {
+  const other = sniffFormat(bytes, fileName);
+  if (other) throw new ModelReadError(`${fileName} is ${other.what}, not an ONNX model. ${other.advice}`, other.id);
+  let model: ModelProto;
+  try {
+    model = fromBinary(ModelProtoSchema, bytes, { readUnknownFields: true });
+  } catch {
+    notOnnxProtobuf(bytes, fileName);
+    const where = locateDecodeFailure(bytes);
+    throw new ModelReadError(`${fileName} is not a readable ONNX model: ${where}`, 'corrupt-onnx');
+  }
+  if (!model.graph) {
+    notOnnxProtobuf(bytes, fileName);
+    throw new ModelReadError(
+      `${fileName} decodes as protobuf but has no graph, so it is not an ONNX model (or it is empty). ` +
+        'Export the model again, or check that this is the .onnx file and not a data file.',
+      'no-graph',
+    );
+  }
+  return model;
+}
+
+function notOnnxProtobuf(bytes: Uint8Array, fileName: string): void {
+  const other = sniffProtobuf(bytes, topLevelFields(bytes));
+  if (other) throw new ModelReadError(`${fileName} is ${other.what}, not an ONNX model. ${other.advice}`, other.id);
+}
+
+export function writeModel(model: ModelProto): Uint8Array {
+  return toBinary(ModelProtoSchema, model, { writeUnknownFields: true });
+}
+
+/** The opset the model imports for a domain ("" and "ai.onnx" are the same default domain). */
+export function opsetOf(model: ModelProto, domain = ''): number | undefined {
+  const norm = (d: string) => (d === 'ai.onnx' ? '' : d);
+  const entry = model.opsetImport.find((o) => norm(o.domain) === norm(domain));
+  return entry === undefined ? undefined : Number(entry.version);
+}
