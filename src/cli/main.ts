@@ -1,0 +1,130 @@
+// opfit — the same core as the app, for batch work.
+//   opfit targets [--json]
+//   opfit inspect MODEL --target ID [--json]
+//   opfit convert MODEL... --target ID [--form ID] (-o OUT | --out-dir DIR)
+// Bad input: one clear line on stderr and exit 1. Usage errors: exit 2.
+import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { readModel, writeModel, ModelReadError } from '../onnx/model';
+import { TARGETS, findTarget } from '../targets/registry';
+import { checkModel, INCOMPATIBLE } from '../targets/check';
+import { applyRewrites, fixAll, RewriteRefused, type Pick } from '../rewrites/engine';
+import { FORM_IDS } from '../rewrites/registry';
+import type { TargetProfile } from '../targets/types';
+
+const USAGE = `usage:
+  opfit targets [--json]
+  opfit inspect MODEL --target ID [--json]
+  opfit convert MODEL... --target ID [--form ID] (-o OUT | --out-dir DIR)
+
+forms: ${FORM_IDS.join(', ')} (default: the best form for the target, per node)`;
+
+class UsageError extends Error {}
+class InputError extends Error {}
+
+function target(id: string | undefined): TargetProfile {
+  if (!id) throw new UsageError('--target ID is required');
+  const t = findTarget(id);
+  if (!t) throw new UsageError(`unknown target "${id}"; targets: ${TARGETS.map((x) => x.id).join(', ')}`);
+  return t;
+}
+
+function load(path: string) {
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(readFileSync(path));
+  } catch (e) {
+    throw new InputError(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+  }
+  return { bytes, model: readModel(bytes, path) };
+}
+
+function cmdTargets(args: string[]) {
+  const { values } = parseArgs({ args, options: { json: { type: 'boolean' } } });
+  if (values.json) {
+    console.log(JSON.stringify(TARGETS.map((t) => ({ id: t.id, name: t.name, version: t.version, sources: t.sources })), null, 2));
+  } else {
+    for (const t of TARGETS) console.log(`${t.id.padEnd(14)} ${t.name}`);
+  }
+}
+
+function cmdInspect(args: string[]) {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { target: { type: 'string' }, json: { type: 'boolean' } } });
+  if (positionals.length !== 1) throw new UsageError('inspect takes exactly one MODEL');
+  const t = target(values.target);
+  const { model } = load(positionals[0]!);
+  const findings = checkModel(model, t);
+  if (values.json) {
+    console.log(JSON.stringify({ target: t.id, findings: findings.map((f) => ({ node: f.node, op: f.op, status: f.status, reason: f.reason, source: f.source })) }, null, 2));
+    return;
+  }
+  const bad = findings.filter((f) => INCOMPATIBLE.has(f.status)).length;
+  console.log(`${positionals[0]}: ${bad} node(s) incompatible with ${t.name}${findings.length > bad ? `, ${findings.length - bad} not decidable` : ''}`);
+  for (const f of findings) console.log(`  [${f.status}] ${f.node} (${f.op}): ${f.reason}\n      source: ${f.source}`);
+}
+
+function cmdConvert(args: string[]) {
+  const { values, positionals } = parseArgs({
+    args, allowPositionals: true,
+    options: { target: { type: 'string' }, form: { type: 'string' }, o: { type: 'string', short: 'o' }, 'out-dir': { type: 'string' } },
+  });
+  if (positionals.length === 0) throw new UsageError('convert needs at least one MODEL');
+  const t = target(values.target);
+  if (values.form && !FORM_IDS.includes(values.form as Pick['form'])) throw new UsageError(`unknown form "${values.form}"; forms: ${FORM_IDS.join(', ')}`);
+  if (!values.o === !values['out-dir']) throw new UsageError('give exactly one of -o OUT or --out-dir DIR');
+  if (values.o && positionals.length > 1) throw new UsageError('-o takes one model; use --out-dir for several');
+  let failed = 0;
+  for (const path of positionals) {
+    const out = values.o ?? join(values['out-dir']!, basename(path));
+    try {
+      const { bytes, model } = load(path);
+      let result;
+      if (values.form) {
+        const picks = checkModel(model, t).filter((f) => INCOMPATIBLE.has(f.status) && f.op === 'PRelu').map((f) => ({ nodeId: f.nodeId, form: values.form as Pick['form'] }));
+        result = picks.length ? { ...applyRewrites(model, picks, t), unfixed: [] } : { model, notes: [], unfixed: [] };
+      } else {
+        result = fixAll(model, t);
+      }
+      // Nothing to rewrite: a byte-identical copy, not a re-encoding.
+      const changed = result.model !== model;
+      if (values['out-dir']) mkdirSync(values['out-dir'], { recursive: true });
+      writeFileSync(out, changed ? writeModel(result.model) : bytes);
+      console.log(`${path} → ${out}: ${changed ? `${result.notes.length} change(s)` : 'nothing to rewrite, copied unchanged'}`);
+      for (const n of result.notes) console.log(`  ${n}`);
+      for (const u of result.unfixed) {
+        console.error(`  not fixed: ${u.node}: ${u.why}`);
+      }
+      if (result.unfixed.length) failed++;
+    } catch (e) {
+      if (e instanceof ModelReadError || e instanceof RewriteRefused || e instanceof InputError) {
+        console.error(`opfit: ${path}: ${e.message}`);
+        failed++;
+      } else throw e;
+    }
+  }
+  if (failed) process.exitCode = 1;
+}
+
+function main(argv: string[]) {
+  const [cmd, ...rest] = argv;
+  try {
+    if (cmd === 'targets') cmdTargets(rest);
+    else if (cmd === 'inspect') cmdInspect(rest);
+    else if (cmd === 'convert') cmdConvert(rest);
+    else if (cmd === '--help' || cmd === '-h' || cmd === 'help') console.log(USAGE);
+    else throw new UsageError(cmd ? `unknown command "${cmd}"` : 'no command given');
+  } catch (e) {
+    if (e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      console.error(`opfit: ${(e as Error).message}\n${USAGE}`);
+      process.exit(2);
+    }
+    if (e instanceof ModelReadError || e instanceof InputError || e instanceof RewriteRefused) {
+      console.error(`opfit: ${e.message}`);
+      process.exit(1);
+    }
+    throw e;
+  }
+}
+
+main(process.argv.slice(2));

@@ -1,0 +1,68 @@
+// Emits the nodes and constants of one rewrite with names unique in the whole model. Constants
+// take the dtype they are given (the slope's own); they become initializers, or Constant nodes in
+// IR < 4 models, where every initializer would also have to be a graph input.
+import { create } from '@bufbuild/protobuf';
+import { AttributeProtoSchema, NodeProtoSchema, type AttributeProto, type NodeProto, type TensorProto } from 'onnx-buf';
+import { DT } from '../onnx/dtypes';
+import { makeTensor } from '../onnx/tensor';
+import { intendedSlopeShape, type PreluFacts } from '../graph/prelu';
+import { shallowCopy } from '../graph/edit';
+
+export type AttrValue = { f: number } | { i: number } | { ints: number[] };
+
+export class Builder {
+  readonly nodes: NodeProto[] = [];
+  readonly initializers: TensorProto[] = [];
+  readonly notes: string[] = [];
+
+  constructor(private readonly taken: Set<string>, private readonly useInitializers: boolean, private readonly base: string) {}
+
+  name(hint: string): string {
+    let name = `${this.base}/${hint}`;
+    for (let i = 1; this.taken.has(name); i++) name = `${this.base}/${hint}_${i}`;
+    this.taken.add(name);
+    return name;
+  }
+
+  node(opType: string, inputs: string[], opts: { output?: string; attrs?: Record<string, AttrValue> } = {}): string {
+    const output = opts.output ?? this.name(opType.toLowerCase());
+    const attribute: AttributeProto[] = Object.entries(opts.attrs ?? {}).map(([name, v]) =>
+      'f' in v ? create(AttributeProtoSchema, { name, type: 1, f: v.f })
+      : 'i' in v ? create(AttributeProtoSchema, { name, type: 2, i: BigInt(v.i) })
+      : create(AttributeProtoSchema, { name, type: 7, ints: v.ints.map(BigInt) }),
+    );
+    this.nodes.push(create(NodeProtoSchema, { opType, input: inputs, output: [output], name: this.name(opType), attribute }));
+    return output;
+  }
+
+  constant(hint: string, tensor: Omit<TensorProto, 'name'> | TensorProto): string {
+    const name = this.name(hint);
+    const t = shallowCopy(tensor as TensorProto, { name });
+    if (this.useInitializers) this.initializers.push(t);
+    else {
+      const value = create(AttributeProtoSchema, { name: 'value', type: 4, t });
+      this.nodes.push(create(NodeProtoSchema, { opType: 'Constant', output: [name], name: this.name('Constant'), attribute: [value] }));
+    }
+    return name;
+  }
+
+  scalar(hint: string, dtype: number, value: number): string {
+    return this.constant(hint, makeTensor('', dtype, [], [value]));
+  }
+
+  /**
+   * The slope in the shape that gives the node's intended function under ONNX-7 broadcasting
+   * (see intendedSlopeShape): the tensor itself when nothing changes, a re-dimensioned copy of a
+   * constant slope (same bytes), or a Reshape of a dynamic one.
+   */
+  slope(f: PreluFacts): string {
+    const intended = intendedSlopeShape(f);
+    if ('error' in intended) throw new Error(intended.error);
+    if (!intended.changed) return f.slope;
+    if (intended.note) this.notes.push(intended.note);
+    const dims = intended.shape.map((d) => (typeof d === 'number' ? d : -1));
+    if (f.slopeTensor) return this.constant('slope', shallowCopy(f.slopeTensor, { dims: dims.map(BigInt) }));
+    const shape = this.constant('slope_shape', makeTensor('', DT.INT64, [dims.length], dims));
+    return this.node('Reshape', [f.slope, shape]);
+  }
+}

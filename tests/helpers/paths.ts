@@ -1,0 +1,33 @@
+// Where the tests find their real inputs. ../shared holds published models (see its SOURCES.md);
+// Debian's libonnx-testdata holds ONNX's backend test corpus.
+import { existsSync, readdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+export const ROOT = resolve(import.meta.dirname, '../..');
+export const SHARED = resolve(ROOT, '../shared/fixtures');
+export const CLI = join(ROOT, 'dist-cli/opfit.mjs');
+export const OUT = join(ROOT, 'tests/.out');
+export const TESTDATA = '/usr/share/libonnx-testdata/data';
+
+export const backendTest = (name: string) => join(SHARED, 'onnx-backend', name);
+
+export function backendPreluTests(): string[] {
+  return readdirSync(join(SHARED, 'onnx-backend')).filter((d) => /^test_prelu_/i.test(d)).sort();
+}
+
+export function fixtureModels(): string[] {
+  return readdirSync(join(SHARED, 'onnx')).filter((f) => f.endsWith('.onnx')).sort().map((f) => join(SHARED, 'onnx', f));
+}
+
+/** Every model.onnx in libonnx-testdata, or [] when the package is not installed. */
+export function testdataModels(): string[] {
+  if (!existsSync(TESTDATA)) return [];
+  const out: string[] = [];
+  for (const group of readdirSync(TESTDATA)) {
+    for (const test of readdirSync(join(TESTDATA, group))) {
+      const m = join(TESTDATA, group, test, 'model.onnx');
+      if (existsSync(m)) out.push(m);
+    }
+  }
+  return out.sort();
+}
