@@ -169,3 +169,17 @@ export function tensorFacts(scope: GraphIndex, name: string): TensorFacts {
 export function displayName(node: NodeProto, index: number): string {
   return node.name || `${node.opType} #${index}`;
 }
+
+/** Inverse of nodeId(). */
+export function parseNodeId(id: string): { path: PathStep[]; index: number } | undefined {
+  const parts = id.split('/');
+  const index = Number(parts.pop());
+  if (!Number.isInteger(index)) return undefined;
+  const path: PathStep[] = [];
+  for (const p of parts) {
+    const m = /^(\d+)\.([^[]+)(?:\[(\d+)\])?$/.exec(p);
+    if (!m) return undefined;
+    path.push({ node: Number(m[1]), attr: m[2]!, ...(m[3] !== undefined ? { index: Number(m[3]) } : {}) });
+  }
+  return { path, index };
+}

@@ -3,7 +3,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fromBinary } from '@bufbuild/protobuf';
-import { TensorProtoSchema } from 'onnx-buf';
+import { TensorProtoSchema, type ModelProto } from 'onnx-buf';
 import * as ort from 'onnxruntime-node';
 import { readTensorValues } from '../../src/onnx/tensor';
 import { DT } from '../../src/onnx/dtypes';
@@ -28,6 +28,15 @@ export function readDataSet(dir: string): { inputs: NamedTensor[]; outputs: Name
   };
 }
 
+// Quiet: only errors from ONNX Runtime's own logger (its warnings about old opsets and
+// initializers listed as inputs are expected for the models the tests feed it).
+ort.env.logLevel = 'error';
+export const SESSION_OPTIONS: ort.InferenceSession.SessionOptions = { logSeverityLevel: 3 };
+
+export function session(model: Uint8Array): Promise<ort.InferenceSession> {
+  return ort.InferenceSession.create(model, SESSION_OPTIONS);
+}
+
 const ORT_TYPE: Record<number, ort.Tensor.Type> = { [DT.FLOAT]: 'float32', [DT.DOUBLE]: 'float64', [DT.INT32]: 'int32', [DT.INT64]: 'int64' };
 
 export function toOrt(t: { dtype: number; dims: number[]; values: number[] }): ort.Tensor {
@@ -40,12 +49,12 @@ export function toOrt(t: { dtype: number; dims: number[]; values: number[] }): o
 
 /** Runs the model on the inputs (in the session's input order) and returns outputs by name. */
 export async function run(model: Uint8Array, feeds: Record<string, ort.Tensor>): Promise<Record<string, number[]>> {
-  const session = await ort.InferenceSession.create(model);
+  const s = await session(model);
   try {
-    const result = await session.run(feeds);
+    const result = await s.run(feeds);
     return Object.fromEntries(Object.entries(result).map(([k, v]) => [k, Array.from(v.data as ArrayLike<number | bigint>, Number)]));
   } finally {
-    await session.release();
+    await s.release();
   }
 }
 
@@ -61,4 +70,41 @@ export function maxRelError(actual: number[], expected: number[]): number {
     worst = Math.max(worst, Number.isNaN(err) ? Infinity : err);
   }
   return worst;
+}
+
+/** mulberry32: a small seeded PRNG, so every run feeds the same "random" inputs. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * Random feeds for every real graph input (initializers listed as inputs are left to their stored
+ * values), shaped from the declared input types; a symbolic or unknown dim becomes `symbolicDim`.
+ * Floats are uniform in [-2, 2) so both signs reach every PRelu; integers small and non-negative.
+ */
+export function randomFeeds(model: ModelProto, seed: number, symbolicDim = 1): Record<string, ort.Tensor> {
+  const g = model.graph!;
+  const weights = new Set(g.initializer.map((t) => t.name));
+  const rnd = prng(seed);
+  const feeds: Record<string, ort.Tensor> = {};
+  for (const input of g.input) {
+    if (weights.has(input.name)) continue;
+    const tt = input.type?.value.case === 'tensorType' ? input.type.value.value : undefined;
+    if (!tt) throw new Error(`test helper cannot feed non-tensor input ${input.name}`);
+    const dims = (tt.shape?.dim ?? []).map((d) => (d.value.case === 'dimValue' && d.value.value > 0n ? Number(d.value.value) : symbolicDim));
+    const n = dims.reduce((a, b) => a * b, 1);
+    const values = Array.from({ length: n }, () =>
+      tt.elemType === DT.FLOAT || tt.elemType === DT.DOUBLE ? rnd() * 4 - 2 : Math.floor(rnd() * 4),
+    );
+    if (tt.elemType === DT.BOOL) feeds[input.name] = new ort.Tensor('bool', Uint8Array.from(values, (v) => v & 1), dims);
+    else feeds[input.name] = toOrt({ dtype: tt.elemType, dims, values });
+  }
+  return feeds;
 }

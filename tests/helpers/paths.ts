@@ -7,7 +7,8 @@ export const ROOT = resolve(import.meta.dirname, '../..');
 export const SHARED = resolve(ROOT, '../shared/fixtures');
 export const CLI = join(ROOT, 'dist-cli/opfit.mjs');
 export const OUT = join(ROOT, 'tests/.out');
-export const TESTDATA = '/usr/share/libonnx-testdata/data';
+/** libonnx-testdata's corpus; OPFIT_TESTDATA points elsewhere (e.g. to try the "not installed" path). */
+export const TESTDATA = process.env.OPFIT_TESTDATA ?? '/usr/share/libonnx-testdata/data';
 
 export const backendTest = (name: string) => join(SHARED, 'onnx-backend', name);
 

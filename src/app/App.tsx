@@ -1,0 +1,82 @@
+import { useEffect } from 'react';
+import { ReactFlowProvider } from '@xyflow/react';
+import { useStore } from './store';
+import { Toolbar } from './Toolbar';
+import { Canvas } from './Canvas';
+import { FindingsPanel } from './FindingsPanel';
+import { DetailsPanel } from './DetailsPanel';
+import { StatusLine } from './StatusLine';
+import { useFileDrop, openFile } from './files';
+
+const SAMPLE = 'sample-prelu.onnx';
+
+export function App() {
+  const model = useStore((s) => s.model);
+  const dragging = useFileDrop();
+
+  // First run: open the bundled sample so the whole flow can be tried at once.
+  useEffect(() => {
+    if (useStore.getState().model) return;
+    const ctrl = new AbortController();
+    fetch(`${import.meta.env.BASE_URL}${SAMPLE}`, { signal: ctrl.signal })
+      .then((r) => (r.ok ? r.arrayBuffer() : Promise.reject(new Error(`HTTP ${r.status}`))))
+      .then((buf) => { if (!useStore.getState().model) useStore.getState().open(new Uint8Array(buf), SAMPLE); })
+      .catch(() => { /* no sample: the empty state says how to open a model */ });
+    return () => ctrl.abort();
+  }, []);
+
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (!(e.ctrlKey || e.metaKey) || e.key.toLowerCase() !== 'z') return;
+      if ((e.target as HTMLElement).closest('input, select, textarea')) return;
+      e.preventDefault();
+      if (e.shiftKey) useStore.getState().redo();
+      else useStore.getState().undo();
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, []);
+
+  return (
+    <ReactFlowProvider>
+      <div className={`app${dragging ? ' dragging' : ''}`}>
+        <Toolbar />
+        <ErrorBanner />
+        <StatusLine />
+        <main className="workspace">
+          <FindingsPanel />
+          <section className="canvas-wrap" aria-label="Graph">
+            {model ? <Canvas /> : <EmptyState />}
+          </section>
+          <DetailsPanel />
+        </main>
+        {dragging && <div className="drop-overlay">Drop an .onnx file to open it</div>}
+      </div>
+    </ReactFlowProvider>
+  );
+}
+
+function ErrorBanner() {
+  const error = useStore((s) => s.error);
+  const dismiss = useStore((s) => s.dismissError);
+  if (!error) return null;
+  return (
+    <div className="error" role="alert">
+      <span>{error}</span>
+      <button type="button" onClick={dismiss} aria-label="Dismiss message">×</button>
+    </div>
+  );
+}
+
+function EmptyState() {
+  return (
+    <div className="empty">
+      <p>Drop an ONNX model anywhere on the page, or</p>
+      <label className="button">
+        Choose a file…
+        <input type="file" accept=".onnx" hidden onChange={(e) => openFile(e.currentTarget)} />
+      </label>
+      <p className="muted">Nothing is uploaded: the model stays in this browser tab.</p>
+    </div>
+  );
+}

@@ -1,0 +1,131 @@
+import { memo, useEffect, useMemo, useState } from 'react';
+import {
+  Background, Controls, Handle, MiniMap, Position, ReactFlow, useReactFlow,
+  type Edge, type Node, type NodeProps,
+} from '@xyflow/react';
+import { useStore } from './store';
+import { indexAt, pathKey } from '../graph/scope';
+import { graphView, type ViewNode } from '../graph/view';
+import type { FindingStatus } from '../targets/types';
+import { layout } from './layout';
+
+const NODE_W = 170;
+const NODE_H = 46;
+
+// A mapped copy of ViewNode: xyflow wants node data to be a plain object type, not an interface.
+type OnnxNodeData = { [K in keyof ViewNode]: ViewNode[K] } & { compat?: FindingStatus };
+type OnnxFlowNode = Node<OnnxNodeData, 'onnx'>;
+
+const OnnxNode = memo(function OnnxNode({ data, selected }: NodeProps<OnnxFlowNode>) {
+  const cls = `onnx-node ${data.kind}${data.compat ? ` compat-${data.compat}` : ''}${selected ? ' selected' : ''}`;
+  return (
+    <div className={cls} data-compat={data.compat === 'unknown' ? 'unknown' : data.compat ? 'unsupported' : 'ok'} title={data.label}>
+      {data.kind !== 'input' && <Handle type="target" position={Position.Top} />}
+      <div className="op">{data.kind === 'op' ? data.opType : data.kind === 'input' ? 'input' : 'output'}</div>
+      <div className="name">{data.label}</div>
+      {data.subgraphs && <div className="subgraph-mark">{data.subgraphs.length} subgraph{data.subgraphs.length > 1 ? 's' : ''}</div>}
+      {data.kind !== 'output' && <Handle type="source" position={Position.Bottom} />}
+    </div>
+  );
+});
+
+const nodeTypes = { onnx: OnnxNode };
+
+export function Canvas() {
+  const model = useStore((s) => s.model)!;
+  const viewPath = useStore((s) => s.viewPath);
+  const findings = useStore((s) => s.findings);
+  const selected = useStore((s) => s.selected);
+  const focusTick = useStore((s) => s.focusTick);
+  const { fitView, setCenter, getNode } = useReactFlow();
+  const [positions, setPositions] = useState<{ key: object; pos: Record<string, { x: number; y: number }> }>();
+
+  const view = useMemo(() => graphView(indexAt(model, viewPath)), [model, viewPath]);
+  const ready = positions?.key === view;
+
+  useEffect(() => {
+    let live = true;
+    void layout(
+      view.nodes.map((n) => ({ id: n.id, width: NODE_W, height: NODE_H })),
+      view.edges.map((e) => ({ source: e.source, target: e.target })),
+    ).then((pos) => { if (live) setPositions({ key: view, pos }); });
+    return () => { live = false; };
+  }, [view]);
+
+  const compat = useMemo(() => new Map(findings.map((f) => [f.nodeId, f.status])), [findings]);
+
+  const nodes: OnnxFlowNode[] = useMemo(() => {
+    if (!ready) return [];
+    return view.nodes.map((n) => {
+      const status = compat.get(n.id);
+      const incompatible = status !== undefined && status !== 'unknown';
+      return {
+        id: n.id, type: 'onnx', position: positions!.pos[n.id] ?? { x: 0, y: 0 },
+        data: { ...n, compat: status }, selected: n.id === selected, draggable: false,
+        width: NODE_W, height: NODE_H,
+        ariaLabel: `${n.opType ?? n.kind} ${n.label}${incompatible ? ', incompatible with the target' : ''}`,
+        domAttributes: { 'data-compat': incompatible ? 'unsupported' : status === 'unknown' ? 'unknown' : 'ok' } as Record<string, string>,
+      };
+    });
+  }, [ready, view, positions, compat, selected]);
+
+  const edges: Edge[] = useMemo(
+    () => view.edges.map((e) => ({ id: e.id, source: e.source, target: e.target, label: e.label, labelBgPadding: [4, 2], className: 'tensor-edge' })),
+    [view],
+  );
+
+  useEffect(() => {
+    if (ready) requestAnimationFrame(() => void fitView({ maxZoom: 1.2, padding: 0.1 }));
+  }, [ready, fitView]);
+
+  useEffect(() => {
+    if (!ready || !selected || focusTick === 0) return;
+    const n = getNode(selected);
+    if (n) void setCenter(n.position.x + NODE_W / 2, n.position.y + NODE_H / 2, { zoom: 1.2, duration: 300 });
+    // focusTick is the request; selection alone (a click on the canvas) does not move the view.
+  }, [focusTick, ready]); // eslint-disable-line react-hooks/exhaustive-deps
+
+  return (
+    <div className="canvas" data-graph-ready={ready ? 'true' : 'false'}>
+      <Breadcrumb />
+      {!ready && <div className="laying-out">Laying out {view.nodes.length.toLocaleString()} nodes…</div>}
+      <ReactFlow
+        nodes={nodes}
+        edges={edges}
+        nodeTypes={nodeTypes}
+        onlyRenderVisibleElements
+        nodesConnectable={false}
+        nodesDraggable={false}
+        edgesFocusable={false}
+        minZoom={0.02}
+        onNodeClick={(_, n) => useStore.getState().select(n.id)}
+        onPaneClick={() => useStore.getState().select(undefined)}
+        proOptions={{ hideAttribution: true }}
+      >
+        <Background />
+        <Controls showInteractive={false} />
+        <MiniMap pannable zoomable nodeColor={(n) => { const c = (n.data as unknown as OnnxNodeData).compat; return c && c !== 'unknown' ? '#d33' : '#99a'; }} />
+      </ReactFlow>
+    </div>
+  );
+}
+
+function Breadcrumb() {
+  const model = useStore((s) => s.model)!;
+  const viewPath = useStore((s) => s.viewPath);
+  const enterGraph = useStore((s) => s.enterGraph);
+  if (viewPath.length === 0) return null;
+  const crumbs = viewPath.map((step, i) => {
+    const parent = indexAt(model, viewPath.slice(0, i));
+    const node = parent.graph.node[step.node];
+    return { path: viewPath.slice(0, i + 1), label: `${node?.name || node?.opType} › ${step.attr}${step.index === undefined ? '' : `[${step.index}]`}` };
+  });
+  return (
+    <nav className="breadcrumb" aria-label="Subgraph path">
+      <button type="button" onClick={() => enterGraph([])}>main graph</button>
+      {crumbs.map((c) => (
+        <button type="button" key={pathKey(c.path)} onClick={() => enterGraph(c.path)}>{c.label}</button>
+      ))}
+    </nav>
+  );
+}

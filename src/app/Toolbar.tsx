@@ -1,0 +1,44 @@
+import { useStore } from './store';
+import { TARGETS } from '../targets/registry';
+import { openFile, saveBytes } from './files';
+
+export function Toolbar() {
+  const targetId = useStore((s) => s.targetId);
+  const hasModel = useStore((s) => !!s.model);
+  const canUndo = useStore((s) => s.past.length > 0);
+  const canRedo = useStore((s) => s.future.length > 0);
+  const fileName = useStore((s) => s.fileName);
+  const { setTarget, fixAll, undo, redo, download } = useStore.getState();
+
+  return (
+    <header className="toolbar">
+      <h1>OpFit</h1>
+      <label className="button">
+        Open model
+        <input type="file" accept=".onnx,application/octet-stream" className="visually-hidden" onChange={(e) => openFile(e.currentTarget)} />
+      </label>
+      <span className="file-name" title={fileName}>{fileName ?? 'no model'}</span>
+      <label className="target">
+        Target
+        <select value={targetId} onChange={(e) => setTarget(e.target.value)}>
+          {TARGETS.map((t) => (
+            <option key={t.id} value={t.id}>{t.name}</option>
+          ))}
+        </select>
+      </label>
+      <button type="button" onClick={fixAll} disabled={!hasModel}>Fix all</button>
+      <button type="button" onClick={undo} disabled={!canUndo} title="Ctrl+Z">Undo</button>
+      <button type="button" onClick={redo} disabled={!canRedo} title="Ctrl+Shift+Z">Redo</button>
+      <button
+        type="button"
+        disabled={!hasModel}
+        onClick={() => {
+          const out = download();
+          if (out) saveBytes(out.bytes, out.name);
+        }}
+      >
+        Download
+      </button>
+    </header>
+  );
+}

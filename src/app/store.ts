@@ -1,0 +1,159 @@
+// The one store: document, edit history, target, findings, selection. Model logic stays in the
+// core modules; this file only calls them and keeps the results.
+import { create } from 'zustand';
+import type { ModelProto } from 'onnx-buf';
+import { readModel, writeModel, ModelReadError } from '../onnx/model';
+import type { GraphPath } from '../graph/scope';
+import { checkModel, type Finding } from '../targets/check';
+import { findTarget, TARGETS } from '../targets/registry';
+import { applyRewrites, fixAll, RewriteRefused, type Pick } from '../rewrites/engine';
+
+interface Snapshot {
+  model: ModelProto;
+  /** What the edit that produced this model did, for the history and the status line. */
+  label: string;
+}
+
+export interface AppState {
+  fileName?: string;
+  /** The bytes as opened: saved as they are while nothing has changed. */
+  original?: Uint8Array;
+  model?: ModelProto;
+  past: Snapshot[];
+  future: Snapshot[];
+  targetId: string;
+  findings: Finding[];
+  selected?: string;
+  /** Bumped to ask the canvas to centre on the selection. */
+  focusTick: number;
+  viewPath: GraphPath;
+  error?: string;
+  notice?: string;
+
+  open(bytes: Uint8Array, fileName: string): void;
+  setTarget(id: string): void;
+  select(id: string | undefined, focus?: boolean): void;
+  enterGraph(path: GraphPath): void;
+  rewrite(picks: Pick[]): void;
+  fixAll(): void;
+  undo(): void;
+  redo(): void;
+  dismissError(): void;
+  download(): { bytes: Uint8Array; name: string } | undefined;
+}
+
+const target = (id: string) => findTarget(id) ?? TARGETS[0]!;
+
+export const useStore = create<AppState>()((set, get) => {
+  /** Replace the model by an edit's result, keeping the old one for undo. */
+  const commit = (model: ModelProto, label: string) => {
+    const { model: before, past, targetId } = get();
+    if (!before) return;
+    set({
+      model,
+      past: [...past, { model: before, label }],
+      future: [],
+      findings: checkModel(model, target(targetId)),
+      notice: label,
+      error: undefined,
+    });
+  };
+
+  return {
+    past: [],
+    future: [],
+    targetId: 'onnxruntime',
+    findings: [],
+    focusTick: 0,
+    viewPath: [],
+
+    open(bytes, fileName) {
+      try {
+        const model = readModel(bytes, fileName);
+        set({
+          fileName, original: bytes, model, past: [], future: [], selected: undefined, viewPath: [],
+          findings: checkModel(model, target(get().targetId)), error: undefined, notice: `Opened ${fileName}`,
+        });
+      } catch (e) {
+        // The model the user had stays open: a bad file only costs a message.
+        const message = e instanceof ModelReadError ? e.message : `${fileName} could not be opened: ${(e as Error).message}`;
+        set({ error: message });
+      }
+    },
+
+    setTarget(id) {
+      const { model } = get();
+      set({ targetId: id, findings: model ? checkModel(model, target(id)) : [] });
+    },
+
+    select(id, focus = false) {
+      set((s) => ({ selected: id, focusTick: focus ? s.focusTick + 1 : s.focusTick }));
+    },
+
+    enterGraph(path) {
+      set({ viewPath: path, selected: undefined });
+    },
+
+    rewrite(picks) {
+      const { model, targetId } = get();
+      if (!model) return;
+      try {
+        const r = applyRewrites(model, picks, target(targetId));
+        commit(r.model, r.notes.join(' '));
+      } catch (e) {
+        if (e instanceof RewriteRefused) set({ error: `Not rewritten: ${e.message}` });
+        else set({ error: `Rewrite failed, model unchanged: ${(e as Error).message}` });
+      }
+    },
+
+    fixAll() {
+      const { model, targetId } = get();
+      if (!model) return;
+      try {
+        const r = fixAll(model, target(targetId));
+        const unfixed = r.unfixed.map((u) => `${u.node}: ${u.why}`).join('; ');
+        if (r.picks.length === 0) {
+          set(unfixed ? { error: `Nothing could be fixed: ${unfixed}` } : { notice: 'Nothing to fix for this target.' });
+          return;
+        }
+        commit(r.model, `Fixed ${r.picks.length} node(s). ${r.notes.join(' ')}`);
+        if (unfixed) set({ error: `Not fixed: ${unfixed}` });
+      } catch (e) {
+        set({ error: `Fix all failed, model unchanged: ${(e as Error).message}` });
+      }
+    },
+
+    undo() {
+      const { past, future, model, targetId } = get();
+      const last = past.at(-1);
+      if (!last || !model) return;
+      set({
+        model: last.model, past: past.slice(0, -1), future: [{ model, label: last.label }, ...future],
+        findings: checkModel(last.model, target(targetId)), notice: `Undid: ${last.label}`, selected: undefined, viewPath: [],
+      });
+    },
+
+    redo() {
+      const { past, future, model, targetId } = get();
+      const next = future[0];
+      if (!next || !model) return;
+      set({
+        model: next.model, past: [...past, { model, label: next.label }], future: future.slice(1),
+        findings: checkModel(next.model, target(targetId)), notice: `Redid: ${next.label}`, selected: undefined, viewPath: [],
+      });
+    },
+
+    dismissError() {
+      set({ error: undefined });
+    },
+
+    download() {
+      const { model, original, fileName, past, targetId } = get();
+      if (!model || !original || !fileName) return undefined;
+      const base = fileName.replace(/\.onnx$/i, '');
+      // Unchanged: the very bytes that were opened. Changed: re-encoded, every untouched part as it was.
+      const bytes = past.length === 0 ? original : writeModel(model);
+      return { bytes, name: `${base}.${targetId}.onnx` };
+    },
+  };
+});
