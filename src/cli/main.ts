@@ -74,6 +74,15 @@ function cmdConvert(args: string[]) {
   if (values.form && !FORM_IDS.includes(values.form as Pick['form'])) throw new UsageError(`unknown form "${values.form}"; forms: ${FORM_IDS.join(', ')}`);
   if (!values.o === !values['out-dir']) throw new UsageError('give exactly one of -o OUT or --out-dir DIR');
   if (values.o && positionals.length > 1) throw new UsageError('-o takes one model; use --out-dir for several');
+  if (values['out-dir']) {
+    // Two inputs with the same file name (a/model.onnx, b/model.onnx) would overwrite each other.
+    const seen = new Map<string, string>();
+    for (const path of positionals) {
+      const other = seen.get(basename(path));
+      if (other !== undefined && other !== path) throw new UsageError(`${other} and ${path} would both be written to ${join(values['out-dir'], basename(path))}; convert them into different --out-dir directories`);
+      seen.set(basename(path), path);
+    }
+  }
   let failed = 0;
   for (const path of positionals) {
     const out = values.o ?? join(values['out-dir']!, basename(path));
@@ -97,7 +106,10 @@ function cmdConvert(args: string[]) {
       }
       if (result.unfixed.length) failed++;
     } catch (e) {
-      if (e instanceof ModelReadError || e instanceof RewriteRefused || e instanceof InputError) {
+      if (e instanceof ModelReadError || e instanceof InputError) {
+        console.error(`opfit: ${e.message}`); // these messages already name the file
+        failed++;
+      } else if (e instanceof RewriteRefused) {
         console.error(`opfit: ${path}: ${e.message}`);
         failed++;
       } else throw e;
