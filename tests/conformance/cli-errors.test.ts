@@ -1,13 +1,14 @@
 // Acceptance: the CLI's error paths and machine-readable output. Bad input files exit 1 with one
 // stderr line that says what the file is (or where it broke); usage errors exit 2.
 import { deflateSync, crc32 } from 'node:zlib';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { cli, ensureCli, type CliResult } from '../helpers/cli';
-import { OUT, SHARED, backendTest, fixtureModels } from '../helpers/paths';
+import { SHARED, backendTest, fixtureModels } from '../helpers/paths';
+import { scratchDir } from '../helpers/scratch';
 
-const dir = join(OUT, 'cli-errors');
+const dir = scratchDir('cli-errors');
 const TFLITE = join(SHARED, 'tflite/gtcrn-s3-float32.tflite');
 const FIXTURE = join(SHARED, 'onnx/minifasnet-v2.onnx');
 
@@ -49,8 +50,6 @@ let png: string;
 
 beforeAll(() => {
   ensureCli();
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true });
   const bytes = readFileSync(FIXTURE);
   truncated = join(dir, 'truncated.onnx');
   writeFileSync(truncated, bytes.subarray(0, Math.floor(bytes.length / 2)));

@@ -2,7 +2,7 @@
 // by the CLI for the no-prelu target has no PRelu left in any graph, passes the reference checker
 // (python3-onnx's onnx.checker.check_model) and computes the same outputs in ONNX Runtime as the
 // original on seeded random inputs. For onnxruntime, models without findings come out byte-identical.
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ModelProto } from 'onnx-buf';
@@ -12,11 +12,12 @@ import { findTarget } from '../../src/targets/registry';
 import { allNodes } from '../helpers/build';
 import { cliAsync, ensureCli } from '../helpers/cli';
 import { maxRelError, randomFeeds, run } from '../helpers/ort';
-import { OUT, fixtureModels } from '../helpers/paths';
+import { fixtureModels } from '../helpers/paths';
+import { scratchDir } from '../helpers/scratch';
 import { checkModels } from '../helpers/python';
 
 const models = fixtureModels();
-const dir = join(OUT, 'fixtures');
+const dir = scratchDir('fixtures');
 const outOf = (target: string, src: string) => join(dir, target, basename(src));
 
 /** Nodes of every graph, subgraphs and model-local functions included. */
@@ -28,8 +29,6 @@ let checker: Record<string, string | null> = {};
 
 beforeAll(async () => {
   ensureCli();
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true });
   // One CLI invocation per target, all models at once; both run side by side.
   const runs = await Promise.all(
     ['no-prelu', 'onnxruntime'].map((t) => cliAsync(['convert', ...models, '--target', t, '--out-dir', join(dir, t)])),

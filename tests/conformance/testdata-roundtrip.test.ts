@@ -2,7 +2,7 @@
 // the onnxruntime target has nothing to rewrite in comes out of `opfit convert --target onnxruntime`
 // byte-identical, and the core's readModel → writeModel round trip is byte-identical for each.
 // The package missing is a failure (install it), unless OPFIT_ALLOW_MISSING_TESTDATA=1.
-import { mkdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readModel, writeModel } from '../../src/onnx/model';
@@ -10,7 +10,8 @@ import { checkModel, INCOMPATIBLE } from '../../src/targets/check';
 import { findTarget } from '../../src/targets/registry';
 import { allNodes } from '../helpers/build';
 import { cliAsync, ensureCli } from '../helpers/cli';
-import { OUT, TESTDATA, testdataModels } from '../helpers/paths';
+import { TESTDATA, testdataModels } from '../helpers/paths';
+import { scratchDir } from '../helpers/scratch';
 
 const models = testdataModels();
 const MISSING = `libonnx-testdata is not installed (no models under ${TESTDATA}). Install it with \`apt-get install libonnx-testdata\``;
@@ -31,7 +32,7 @@ if (models.length === 0) {
 } else {
   describe('libonnx-testdata round trip', () => {
     const target = findTarget('onnxruntime')!;
-    const dir = join(OUT, 'testdata');
+    const dir = scratchDir('testdata');
     /** A unique file name per model: they are all called model.onnx, in <group>/<test>/. */
     const alias = (p: string) => `${basename(dirname(dirname(p)))}__${basename(dirname(p))}.onnx`;
     const bytes = new Map<string, Uint8Array>();
@@ -66,7 +67,6 @@ if (models.length === 0) {
     it('opfit convert --target onnxruntime copies every untouched model byte for byte', async () => {
       const inDir = join(dir, 'in');
       const outDir = join(dir, 'out');
-      rmSync(dir, { recursive: true, force: true });
       mkdirSync(inDir, { recursive: true });
       const links = untouched.map((p) => {
         const link = join(inDir, alias(p));
