@@ -110,8 +110,10 @@ export function applyRewrites(
     byGraph.set(key, entry);
   }
   const emitted = new Set<string>();
+  const slopes = planned.flatMap((p) => (p.facts.slopeSource.kind === 'initializer' || p.facts.slopeSource.kind === 'constant' ? [{ name: p.facts.slope, path: p.facts.slopeSource.scope.path }] : []));
+  const groups = [...byGraph.values()].sort((a, b) => b.path.length - a.path.length);
   let out = model;
-  for (const { path, items } of [...byGraph.values()].sort((a, b) => b.path.length - a.path.length)) {
+  for (const [gi, { path, items }] of groups.entries()) {
     const replacements = new Map<number, NodeProto[]>();
     const inits: TensorProto[] = [];
     for (const { form, facts, label } of items) {
@@ -132,8 +134,13 @@ export function applyRewrites(
         initializer: inits.length ? [...g.initializer, ...inits] : g.initializer,
       }),
     );
+    // A slope lives in the graph of its PRelu or an enclosing one, so once every graph at this depth
+    // is rewritten, slopes of graphs between this depth and the next are final; drop them now, while
+    // their paths are valid (rewriting a shallower graph shifts the node indices in those paths).
+    const depth = path.length;
+    const next = groups[gi + 1]?.path.length ?? -1;
+    if (next < depth) out = dropUnusedSlopes(out, slopes.filter((s) => s.path.length > next && s.path.length <= depth));
   }
-  out = dropUnusedSlopes(out, planned.map((p) => ({ name: p.facts.slope, path: p.facts.slopeSource.kind === 'initializer' || p.facts.slopeSource.kind === 'constant' ? p.facts.slopeSource.scope.path : undefined })));
   if (needed > opset) {
     out = shallowCopy(out, {
       irVersion: BigInt(irVersion),
@@ -148,12 +155,14 @@ export function applyRewrites(
 }
 
 /** Removes slope constants that the rewrite left without users (never graph inputs or outputs). */
-function dropUnusedSlopes(model: ModelProto, slopes: { name: string; path?: GraphPath }[]): ModelProto {
+function dropUnusedSlopes(model: ModelProto, slopes: { name: string; path: GraphPath }[]): ModelProto {
   let out = model;
   const seen = new Set<string>();
-  for (const { name, path } of slopes) {
-    if (!path || seen.has(name)) continue;
-    seen.add(name);
+  // Deepest first: removing a Constant node from a graph shifts the paths through it.
+  for (const { name, path } of [...slopes].sort((a, b) => b.path.length - a.path.length)) {
+    const key = `${pathKey(path)}|${name}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
     const graphs = allGraphs(out);
     const used = graphs.some((s) => s.consumers.has(name) || s.outputs.has(name));
     const owner = graphs.find((s) => pathKey(s.path) === pathKey(path));
