@@ -6,6 +6,7 @@ import { AttributeProtoSchema, NodeProtoSchema, type AttributeProto, type NodePr
 import { DT } from '../onnx/dtypes';
 import { makeTensor } from '../onnx/tensor';
 import { intendedSlopeShape, type PreluFacts } from '../graph/prelu';
+import { fmtShape, unidirectional } from '../graph/broadcast';
 import { shallowCopy } from '../graph/edit';
 
 export type AttrValue = { f: number } | { i: number } | { ints: number[] };
@@ -58,6 +59,14 @@ export class Builder {
   slope(f: PreluFacts): string {
     const intended = intendedSlopeShape(f);
     if ('error' in intended) throw new Error(intended.error);
+    // Mul and Where broadcast both ways, PRelu only one way: a slope that does not broadcast to x
+    // makes PRelu invalid, but would silently widen (or break) the rewritten output. Refuse, so
+    // the fault is reported on the original model (reference/failure-cases.md, item 14).
+    const xs = f.xFacts.shape;
+    const fits = xs ? unidirectional(intended.shape, xs) : undefined;
+    if (fits?.ok === false) {
+      throw new Error(`the slope ${fmtShape(intended.shape)} does not broadcast to the input ${fmtShape(xs!)} (${fits.why}), so this PRelu is invalid as it stands; a rewrite would hide that`);
+    }
     if (!intended.changed) return f.slope;
     if (intended.note) this.notes.push(intended.note);
     const dims = intended.shape.map((d) => (typeof d === 'number' ? d : -1));

@@ -26,7 +26,8 @@ export interface RewriteResult {
 }
 
 export class RewriteRefused extends Error {
-  constructor(message: string) {
+  /** `reason` is the message without the form and node it is about, when the refusal has one. */
+  constructor(message: string, readonly reason: string = message) {
     super(message);
     this.name = 'RewriteRefused';
   }
@@ -37,6 +38,8 @@ export interface FormOption {
   available: boolean;
   /** Why not, when unavailable. */
   why?: string;
+  /** The same, without the form's and the node's names. */
+  reason?: string;
   /** The opset the model would move to, when the form needs a higher one. */
   raisesTo?: number;
 }
@@ -83,7 +86,7 @@ export function applyRewrites(
     if (node.opType !== 'PRelu') throw new RewriteRefused(`${label} is a ${node.opType} node, not PRelu`);
     const facts = preluFacts(model, at.scope, at.index);
     const refusal = form.refuse(facts);
-    if (refusal) throw new RewriteRefused(`${form.label} cannot rewrite ${label}: ${refusal}`);
+    if (refusal) throw new RewriteRefused(`${form.label} cannot rewrite ${label}: ${refusal}`, refusal);
     return { pick: p, form, facts, label };
   });
 
@@ -121,7 +124,7 @@ export function applyRewrites(
       try {
         form.emit(facts, b);
       } catch (e) {
-        throw new RewriteRefused(`${form.label} cannot rewrite ${label}: ${(e as Error).message}`);
+        throw new RewriteRefused(`${form.label} cannot rewrite ${label}: ${(e as Error).message}`, (e as Error).message);
       }
       b.nodes.forEach((n) => emitted.add(n.name));
       replacements.set(facts.index, b.nodes);
@@ -187,7 +190,7 @@ export function formsFor(model: ModelProto, id: string, target: TargetProfile, a
       const raised = opsetOf(r.model) ?? opset;
       return { form, available: true, raisesTo: raised > opset ? raised : undefined };
     } catch (e) {
-      if (e instanceof RewriteRefused) return { form, available: false, why: e.message };
+      if (e instanceof RewriteRefused) return { form, available: false, why: e.message, reason: e.reason };
       throw e;
     }
   });
@@ -212,9 +215,15 @@ export function fixAll(model: ModelProto, target: TargetProfile): FixAllResult {
   const picks: Pick[] = [];
   const unfixed: FixAllResult['unfixed'] = findings.filter((f) => f.op !== 'PRelu').map((f) => ({ nodeId: f.nodeId, node: f.node, why: `no rewrite for ${f.op}: ${f.reason}` }));
   for (const f of prelus) {
-    const best = formsFor(model, f.nodeId, target, all).find((o) => o.available);
+    const options = formsFor(model, f.nodeId, target, all);
+    const best = options.find((o) => o.available);
     if (best) picks.push({ nodeId: f.nodeId, form: best.form.id });
-    else unfixed.push({ nodeId: f.nodeId, node: f.node, why: 'no form is valid for this node on this target' });
+    else {
+      const byReason = new Map<string, string[]>();
+      for (const o of options) byReason.set(o.reason ?? '', [...(byReason.get(o.reason ?? '') ?? []), o.form.label]);
+      const why = [...byReason].map(([reason, forms]) => `${forms.join(', ')}: ${reason}`).join('; ');
+      unfixed.push({ nodeId: f.nodeId, node: f.node, why: `no form is valid for this node on this target (${why})` });
+    }
   }
   if (picks.length === 0) return { model, notes: [], picks, unfixed };
   return { ...applyRewrites(model, picks, target, { alsoRewritten: all }), picks, unfixed };

@@ -188,6 +188,30 @@ describe('a per-channel slope that ONNX-7 broadcasting would misread', () => {
   });
 });
 
+describe('a slope that does not broadcast to x is refused, not hidden (failure case 14)', () => {
+  // PRelu-7+ needs the slope to broadcast one way; Mul and Where broadcast both ways, so a rewrite
+  // would turn the invalid node into a valid-looking one with another output shape ([3,1,1] on
+  // [2,3] gives [3,2,3]). ORT 1.30's own PRelu is lenient there; the checker reports the original.
+  for (const [xShape, slopeShape] of [[[2, 3], [3, 1, 1]], [[1, 3, 4], [2, 1]]]) {
+    const m = preluModel({ xShape, slopeShape, slope: Array<number>(slopeShape.reduce((a, b) => a * b, 1)).fill(0.5) });
+    it(`${JSON.stringify(slopeShape)} on ${JSON.stringify(xShape)}`, () => {
+      const before = writeModel(m);
+      expect(checkModel(m, ORT)).toMatchObject([{ status: 'constraint' }]);
+      for (const form of ['where', 'max-min', 'relu-neg'] as const) {
+        expect(() => applyRewrites(m, [{ nodeId: '0', form }], NO_PRELU), form).toThrow(/does not broadcast to the input .* invalid as it stands/);
+      }
+      expect(formsFor(m, '0', ORT).filter((o) => o.available)).toEqual([]);
+      for (const target of [ORT, NO_PRELU]) {
+        const fix = fixAll(m, target);
+        expect(fix.model).toBe(m);
+        expect(fix.unfixed).toHaveLength(1);
+        expect(fix.unfixed[0]!.why).toContain(`the slope [${slopeShape.join(',')}] does not broadcast to the input [${xShape.join(',')}]`);
+      }
+      expect(Buffer.from(writeModel(m)).equals(Buffer.from(before))).toBe(true);
+    });
+  }
+});
+
 describe('names', () => {
   // Existing names that the builder's own scheme ("<node name>/<hint>") would pick first.
   const m = (() => {

@@ -2,6 +2,7 @@
 // [C] slopes (pytorch PR #21330's Unsqueeze, GraphSurgeon expand_dims in TensorRT#1677).
 import { DT } from '../../onnx/dtypes';
 import { intendedSlopeShape } from '../../graph/prelu';
+import { fmtShape, unidirectional } from '../../graph/broadcast';
 import { isInteger, type Form } from './common';
 
 export const reshapeSlope: Form = {
@@ -15,7 +16,12 @@ export const reshapeSlope: Form = {
   refuse(f) {
     const intended = intendedSlopeShape(f);
     if ('error' in intended) return intended.error;
-    if (!intended.changed && !f.legacy) return 'the slope already has a shape that broadcasts to the input';
+    if (!intended.changed && !f.legacy) {
+      const xs = f.xFacts.shape;
+      return xs && f.slopeFacts.shape && unidirectional(f.slopeFacts.shape, xs).ok === false
+        ? `no per-channel reading of the ${fmtShape(f.slopeFacts.shape)} slope fits the input ${fmtShape(xs)}`
+        : 'the slope already has a shape that broadcasts to the input';
+    }
     return undefined;
   },
   emit(f, b) {
