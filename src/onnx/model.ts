@@ -34,6 +34,14 @@ export function readModel(bytes: Uint8Array, fileName = 'the file'): ModelProto 
       'no-graph',
     );
   }
+  if (model.opsetImport.length === 0 && model.irVersion >= 3n) {
+    // Exporters write opset_import after the graph: a file cut right after the graph still decodes.
+    throw new ModelReadError(
+      `${fileName} has a graph but no opset_import, which every ONNX model since IR version 3 lists, usually as the ` +
+        `last field; the file (${bytes.length.toLocaleString('en-US')} bytes) is probably truncated: download or export it again.`,
+      'corrupt-onnx',
+    );
+  }
   return model;
 }
 

@@ -99,3 +99,38 @@ describe('tiny models damaged at known places', () => {
     expect(topLevelFields(bytes.subarray(0, nameAt))).toEqual([1, 2, 7]);
   });
 });
+
+describe('a file cut exactly between fields still decodes', () => {
+  /** Byte offsets where each top-level field starts (a minimal walk: varint and length-delimited only). */
+  function fieldStarts(b: Uint8Array): { field: number; at: number }[] {
+    const out: { field: number; at: number }[] = [];
+    const varint = (pos: number): [number, number] => {
+      let v = 0;
+      for (let shift = 1; ; shift *= 128) {
+        const byte = b[pos++]!;
+        v += (byte & 0x7f) * shift;
+        if (byte < 0x80) return [v, pos];
+      }
+    };
+    for (let pos = 0; pos < b.length; ) {
+      const at = pos;
+      const [tag, p] = varint(pos);
+      if ((tag & 7) === 0) pos = varint(p)[1];
+      else if ((tag & 7) === 2) {
+        const [len, q] = varint(p);
+        pos = q + len;
+      } else throw new Error(`unexpected wire type ${tag & 7} at ${at}`);
+      out.push({ field: tag >>> 3, at });
+    }
+    return out;
+  }
+
+  it('cut right before opset_import (the last field exporters write): reported as truncated, not read as opset 1', () => {
+    const full = new Uint8Array(readFileSync(join(SHARED, 'onnx', 'face-landmark.onnx')));
+    const fields = fieldStarts(full);
+    expect(fields.at(-1)!.field).toBe(8); // opset_import
+    const prefix = full.subarray(0, fields.at(-1)!.at);
+    expect(() => readModel(prefix, 'face-landmark.onnx')).toThrow(ModelReadError);
+    expect(() => readModel(prefix, 'face-landmark.onnx')).toThrow(/^face-landmark\.onnx has a graph but no opset_import.*probably truncated/);
+  });
+});
