@@ -99,7 +99,10 @@ function cmdConvert(args: string[]) {
       const changed = result.model !== model;
       if (values['out-dir']) mkdirSync(values['out-dir'], { recursive: true });
       writeFileSync(out, changed ? writeModel(result.model) : bytes);
-      console.log(`${path} → ${out}: ${changed ? `${result.notes.length} change(s)` : 'nothing to rewrite, copied unchanged'}`);
+      const summary = result.unfixed.length
+        ? `${changed ? `${result.notes.length} change(s), ` : 'copied unchanged, '}but ${result.unfixed.length} node(s) not fixed: ${t.name} cannot run this output as it is`
+        : changed ? `${result.notes.length} change(s)` : 'nothing to rewrite, copied unchanged';
+      console.log(`${path} → ${out}: ${summary}`);
       for (const n of result.notes) console.log(`  ${n}`);
       for (const u of result.unfixed) {
         console.error(`  not fixed: ${u.node}: ${u.why}`);

@@ -4,6 +4,8 @@ import { deflateSync, crc32 } from 'node:zlib';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { writeModel } from '../../src/onnx/model';
+import { preluModel } from '../helpers/build';
 import { cli, ensureCli, type CliResult } from '../helpers/cli';
 import { SHARED, backendTest, fixtureModels } from '../helpers/paths';
 import { scratchDir } from '../helpers/scratch';
@@ -100,6 +102,19 @@ describe('bad input files: exit 1 and one clear line', () => {
     expect(r.code).toBe(1);
     expect(lines(r.stderr)).toHaveLength(1);
     expect(existsSync(join(outDir, 'minifasnet-v2.onnx'))).toBe(true);
+  });
+});
+
+describe('a model no form can fix', () => {
+  it('exit 1; stdout does not claim there was nothing to rewrite; stderr says why', () => {
+    // A [3,1,1] slope on a rank-2 input: invalid PRelu-7+, which a rewrite must not hide.
+    const file = join(dir, 'rank2.onnx');
+    writeFileSync(file, writeModel(preluModel({ xShape: [2, 3], slopeShape: [3, 1, 1], slope: [1, 2, 3] })));
+    const r = cli(['convert', file, '--target', 'no-prelu', '-o', join(dir, 'rank2-out.onnx')]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).not.toMatch(/nothing to rewrite/);
+    expect(r.stdout).toMatch(/1 node\(s\) not fixed/);
+    expect(r.stderr).toMatch(/not fixed: prelu: .*the slope \[3,1,1\] does not broadcast to the input \[2,3\]/);
   });
 });
 
