@@ -5,6 +5,7 @@ import { fmtShape, unidirectional } from '../graph/broadcast';
 import { intendedSlopeShape, preluFacts, slopeSize, type PreluFacts } from '../graph/prelu';
 import { allGraphs, displayName, nodeId, type GraphPath } from '../graph/scope';
 import type { FindingStatus, PreluRule, TargetProfile } from './types';
+import { judgeOp } from './op-support';
 
 export interface Finding {
   nodeId: string;
@@ -32,7 +33,7 @@ export function checkModel(model: ModelProto, target: TargetProfile): Finding[] 
         findings.push({ ...base, status: 'unsupported', reason: banned.reason, source: banned.source });
         return;
       }
-      if (node.opType === 'PRelu' && isDefaultDomain(node.domain)) {
+      if (node.opType === 'PRelu' && isDefaultDomain(node.domain) && target.prelu.length > 0) {
         const facts = preluFacts(model, scope, index);
         for (const rule of target.prelu) {
           const verdict = checkPreluRule(rule, facts, target);
@@ -41,7 +42,10 @@ export function checkModel(model: ModelProto, target: TargetProfile): Finding[] 
             break; // one finding per node: the first rule it breaks is the one to fix first
           }
         }
+        return;
       }
+      const verdict = judgeOp(model, scope, index, target);
+      if (verdict) findings.push({ ...base, ...verdict });
     });
   }
   return findings;
@@ -58,6 +62,8 @@ export function checkPreluRule(rule: PreluRule, f: PreluFacts, target: TargetPro
   const slopeShape = f.slopeFacts.shape;
   const xShape = f.xFacts.shape;
   switch (rule.kind) {
+    case 'supported':
+      return undefined;
     case 'min-opset':
       if (f.opset >= rule.opset) return undefined;
       return {
