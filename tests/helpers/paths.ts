@@ -4,7 +4,13 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
-export const SHARED = resolve(ROOT, '../shared/fixtures');
+/**
+ * The shared fixtures: OPFIT_FIXTURES if set, else ../shared/fixtures beside the checkout, else the
+ * workplace's /work/shared/fixtures (a clone made elsewhere, e.g. in /tmp, still finds them).
+ */
+export const SHARED = [process.env.OPFIT_FIXTURES, resolve(ROOT, '../shared/fixtures'), '/work/shared/fixtures']
+  .filter((p): p is string => !!p)
+  .find((p) => existsSync(join(p, 'SOURCES.md'))) ?? resolve(ROOT, '../shared/fixtures');
 export const CLI = join(ROOT, 'dist-cli/opfit.mjs');
 export const OUT = join(ROOT, 'tests/.out');
 /** libonnx-testdata's corpus; OPFIT_TESTDATA points elsewhere (e.g. to try the "not installed" path). */
