@@ -3,7 +3,7 @@ import { ReactFlowProvider } from '@xyflow/react';
 import { useStore } from './store';
 import { Toolbar } from './Toolbar';
 import { Canvas } from './Canvas';
-import { FindingsPanel } from './FindingsPanel';
+import { SidePanel } from './SidePanel';
 import { DetailsPanel } from './DetailsPanel';
 import { StatusLine } from './StatusLine';
 import { useFileDrop, openFile } from './files';
@@ -44,7 +44,7 @@ export function App() {
         <ErrorBanner />
         <StatusLine />
         <main className="workspace">
-          <FindingsPanel />
+          <SidePanel />
           <section className="canvas-wrap" aria-label="Graph">
             {model ? <Canvas /> : <EmptyState />}
           </section>

@@ -37,6 +37,7 @@ export function Canvas() {
   const findings = useStore((s) => s.findings);
   const selected = useStore((s) => s.selected);
   const focusTick = useStore((s) => s.focusTick);
+  const filter = useStore((s) => s.filter);
   const { fitView, setCenter, getNode } = useReactFlow();
   const [positions, setPositions] = useState<{ key: object; pos: Record<string, { x: number; y: number }> }>();
 
@@ -53,6 +54,7 @@ export function Canvas() {
   }, [view]);
 
   const compat = useMemo(() => new Map(findings.map((f) => [f.nodeId, f.status])), [findings]);
+  const highlighted = useMemo(() => (filter ? new Set(filter.nodeIds) : undefined), [filter]);
 
   const nodes: OnnxFlowNode[] = useMemo(() => {
     if (!ready) return [];
@@ -62,12 +64,13 @@ export function Canvas() {
       return {
         id: n.id, type: 'onnx', position: positions!.pos[n.id] ?? { x: 0, y: 0 },
         data: { ...n, compat: status }, selected: n.id === selected, draggable: false,
+        className: highlighted && !highlighted.has(n.id) ? 'dimmed' : highlighted ? 'highlighted' : undefined,
         width: NODE_W, height: NODE_H,
         ariaLabel: `${n.opType ?? n.kind} ${n.label}${incompatible ? ', incompatible with the target' : ''}`,
         domAttributes: { 'data-compat': incompatible ? 'unsupported' : status === 'unknown' ? 'unknown' : 'ok' } as Record<string, string>,
       };
     });
-  }, [ready, view, positions, compat, selected]);
+  }, [ready, view, positions, compat, selected, highlighted]);
 
   const edges: Edge[] = useMemo(
     () => view.edges.map((e) => ({ id: e.id, source: e.source, target: e.target, label: e.label, labelBgPadding: [4, 2], className: 'tensor-edge' })),
@@ -88,6 +91,7 @@ export function Canvas() {
   return (
     <div className="canvas" data-graph-ready={ready ? 'true' : 'false'}>
       <Breadcrumb />
+      <FilterChip />
       {!ready && <div className="laying-out">Laying out {view.nodes.length.toLocaleString()} nodes…</div>}
       <ReactFlow
         nodes={nodes}
@@ -127,5 +131,17 @@ function Breadcrumb() {
         <button type="button" key={pathKey(c.path)} onClick={() => enterGraph(c.path)}>{c.label}</button>
       ))}
     </nav>
+  );
+}
+
+function FilterChip() {
+  const filter = useStore((s) => s.filter);
+  const setFilter = useStore((s) => s.setFilter);
+  if (!filter) return null;
+  return (
+    <div className="filter-chip" role="status" aria-live="off">
+      Highlighting {filter.label} ({filter.nodeIds.length})
+      <button type="button" onClick={() => setFilter(undefined)} aria-label="Clear highlight">×</button>
+    </div>
   );
 }

@@ -7,7 +7,6 @@ import { fmtShape } from '../graph/broadcast';
 import { indexAt, parseNodeId, resolveTensor, type GraphIndex, type PathStep } from '../graph/scope';
 import { tensorLabel } from '../graph/view';
 import { formsFor } from '../rewrites/engine';
-import { findTarget } from '../targets/registry';
 
 const SHOW_VALUES_UP_TO = 64;
 
@@ -120,7 +119,7 @@ function AttributeRow({ attr, nodeIndex, path }: { attr: AttributeProto; nodeInd
 
 function RewriteForms({ model, id, targetId }: { model: ModelProto; id: string; targetId: string }) {
   const rewrite = useStore((s) => s.rewrite);
-  const target = findTarget(targetId)!;
+  const target = useStore((s) => s.targetProfile)(targetId);
   const options = useMemo(() => formsFor(model, id, target), [model, id, target]);
   const best = options.find((o) => o.available);
   return (

@@ -6,7 +6,9 @@ import { readModel, writeModel, ModelReadError } from '../onnx/model';
 import type { GraphPath } from '../graph/scope';
 import { checkModel, type Finding } from '../targets/check';
 import { findTarget, TARGETS } from '../targets/registry';
+import type { TargetProfile } from '../targets/types';
 import { applyRewrites, fixAll, RewriteRefused, type Pick } from '../rewrites/engine';
+import { loadCustomTargets, saveCustomTargets } from './custom-targets';
 
 interface Snapshot {
   model: ModelProto;
@@ -29,6 +31,12 @@ export interface AppState {
   viewPath: GraphPath;
   error?: string;
   notice?: string;
+  /** User-made targets (localStorage), listed after the built-in ones. */
+  customTargets: TargetProfile[];
+  /** Nodes the canvas highlights (the others are dimmed), e.g. from a report row. */
+  filter?: { label: string; nodeIds: string[] };
+  sideTab: 'findings' | 'report' | 'compare';
+  compareIds: string[];
 
   open(bytes: Uint8Array, fileName: string): void;
   setTarget(id: string): void;
@@ -40,11 +48,16 @@ export interface AppState {
   redo(): void;
   dismissError(): void;
   download(): { bytes: Uint8Array; name: string } | undefined;
+  setFilter(filter: AppState['filter']): void;
+  setSideTab(tab: AppState['sideTab']): void;
+  setCompareIds(ids: string[]): void;
+  saveCustomTarget(profile: TargetProfile): void;
+  deleteCustomTarget(id: string): void;
+  targetProfile(id?: string): TargetProfile;
 }
 
-const target = (id: string) => findTarget(id) ?? TARGETS[0]!;
-
 export const useStore = create<AppState>()((set, get) => {
+  const target = (id: string) => get().customTargets.find((t) => t.id === id) ?? findTarget(id) ?? TARGETS[0]!;
   /** Replace the model by an edit's result, keeping the old one for undo. */
   const commit = (model: ModelProto, label: string) => {
     const { model: before, past, targetId } = get();
@@ -55,6 +68,7 @@ export const useStore = create<AppState>()((set, get) => {
       future: [],
       findings: checkModel(model, target(targetId)),
       notice: label,
+      filter: undefined,
       error: undefined,
     });
   };
@@ -66,12 +80,15 @@ export const useStore = create<AppState>()((set, get) => {
     findings: [],
     focusTick: 0,
     viewPath: [],
+    customTargets: loadCustomTargets(),
+    sideTab: 'findings',
+    compareIds: ['onnxruntime', 'tensorrt-8'],
 
     open(bytes, fileName) {
       try {
         const model = readModel(bytes, fileName);
         set({
-          fileName, original: bytes, model, past: [], future: [], selected: undefined, viewPath: [],
+          fileName, original: bytes, model, past: [], future: [], selected: undefined, viewPath: [], filter: undefined,
           findings: checkModel(model, target(get().targetId)), error: undefined, notice: `Opened ${fileName}`,
         });
       } catch (e) {
@@ -83,7 +100,7 @@ export const useStore = create<AppState>()((set, get) => {
 
     setTarget(id) {
       const { model } = get();
-      set({ targetId: id, findings: model ? checkModel(model, target(id)) : [] });
+      set({ targetId: id, findings: model ? checkModel(model, target(id)) : [], filter: undefined });
     },
 
     select(id, focus = false) {
@@ -129,7 +146,7 @@ export const useStore = create<AppState>()((set, get) => {
       if (!last || !model) return;
       set({
         model: last.model, past: past.slice(0, -1), future: [{ model, label: last.label }, ...future],
-        findings: checkModel(last.model, target(targetId)), notice: `Undid: ${last.label}`, selected: undefined, viewPath: [],
+        findings: checkModel(last.model, target(targetId)), notice: `Undid: ${last.label}`, selected: undefined, viewPath: [], filter: undefined,
       });
     },
 
@@ -139,8 +156,38 @@ export const useStore = create<AppState>()((set, get) => {
       if (!next || !model) return;
       set({
         model: next.model, past: [...past, { model, label: next.label }], future: future.slice(1),
-        findings: checkModel(next.model, target(targetId)), notice: `Redid: ${next.label}`, selected: undefined, viewPath: [],
+        findings: checkModel(next.model, target(targetId)), notice: `Redid: ${next.label}`, selected: undefined, viewPath: [], filter: undefined,
       });
+    },
+
+    setFilter(filter) {
+      set({ filter });
+    },
+
+    setSideTab(sideTab) {
+      set({ sideTab });
+    },
+
+    setCompareIds(compareIds) {
+      set({ compareIds });
+    },
+
+    saveCustomTarget(profile) {
+      const list = [...get().customTargets.filter((t) => t.id !== profile.id), profile];
+      saveCustomTargets(list);
+      set({ customTargets: list, notice: `Saved target ${profile.name}` });
+      get().setTarget(profile.id);
+    },
+
+    deleteCustomTarget(id) {
+      const list = get().customTargets.filter((t) => t.id !== id);
+      saveCustomTargets(list);
+      set({ customTargets: list });
+      if (get().targetId === id) get().setTarget('onnxruntime');
+    },
+
+    targetProfile(id) {
+      return target(id ?? get().targetId);
     },
 
     dismissError() {
