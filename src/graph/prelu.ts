@@ -63,7 +63,10 @@ export function intendedSlopeShape(f: PreluFacts): { shape: Dim[]; changed: bool
   if (s.length === 1 && xs && xs.length >= 2) {
     const c = s[0]!;
     const channels = xs[1];
-    const lastAxisFits = xs.length === 2 || xs[xs.length - 1] === c;
+    // Only a last axis known to differ makes the [C] slope invalid; an unknown (symbolic) last
+    // axis may well equal C at run time, and then the model is valid and must keep its meaning.
+    const last = xs[xs.length - 1];
+    const lastAxisFits = xs.length === 2 || typeof last !== 'number' || typeof c !== 'number' || last === c;
     if (f.legacy || !lastAxisFits) {
       if (channels !== c && typeof channels === 'number') {
         return { error: `slope has ${c} values but the input has ${channels} channels (axis 1)` };
