@@ -30,6 +30,7 @@ const OnnxNode = memo(function OnnxNode({ data, selected }: NodeProps<OnnxFlowNo
 });
 
 const nodeTypes = { onnx: OnnxNode };
+const isIncompatible = (d: OnnxNodeData) => !!d.compat && d.compat !== 'unknown';
 
 export function Canvas() {
   const model = useStore((s) => s.model)!;
@@ -38,7 +39,7 @@ export function Canvas() {
   const selected = useStore((s) => s.selected);
   const focusTick = useStore((s) => s.focusTick);
   const filter = useStore((s) => s.filter);
-  const { fitView, setCenter, getNode } = useReactFlow();
+  const { fitView, setCenter, getNode, setViewport } = useReactFlow();
   const [positions, setPositions] = useState<{ key: object; pos: Record<string, { x: number; y: number }> }>();
 
   const view = useMemo(() => graphView(indexAt(model, viewPath)), [model, viewPath]);
@@ -77,9 +78,27 @@ export function Canvas() {
     [view],
   );
 
+  // Fit the whole graph when it is small enough to read; otherwise start at its top at a readable
+  // zoom, as a user reads a model (a 1,800-node graph fitted to the screen is a column of specks).
   useEffect(() => {
-    if (ready) requestAnimationFrame(() => void fitView({ maxZoom: 1.2, padding: 0.1 }));
-  }, [ready, fitView]);
+    if (!ready || !positions) return;
+    requestAnimationFrame(() => {
+      const el = document.querySelector('.canvas');
+      const w = el?.clientWidth ?? 800;
+      const h = el?.clientHeight ?? 600;
+      const pos = Object.values(positions.pos);
+      const height = Math.max(...pos.map((p) => p.y)) + NODE_H;
+      const minX = Math.min(...pos.map((p) => p.x));
+      const maxX = Math.max(...pos.map((p) => p.x)) + NODE_W;
+      const fitZoom = Math.min(h / (height + 40), w / (maxX - minX + 40));
+      if (fitZoom >= 0.45) void fitView({ maxZoom: 1.2, padding: 0.1 });
+      else {
+        const top = pos.filter((p) => p.y === 0).map((p) => p.x);
+        const cx = top.length ? (Math.min(...top) + Math.max(...top) + NODE_W) / 2 : (minX + maxX) / 2;
+        void setViewport({ x: w / 2 - cx * 0.8, y: 20, zoom: 0.8 });
+      }
+    });
+  }, [ready]); // eslint-disable-line react-hooks/exhaustive-deps
 
   useEffect(() => {
     if (!ready || !selected || focusTick === 0) return;
@@ -108,7 +127,13 @@ export function Canvas() {
       >
         <Background />
         <Controls showInteractive={false} />
-        <MiniMap pannable zoomable nodeColor={(n) => { const c = (n.data as unknown as OnnxNodeData).compat; return c && c !== 'unknown' ? '#d33' : '#99a'; }} />
+        <MiniMap
+          pannable
+          zoomable
+          nodeStrokeWidth={12}
+          nodeColor={(n) => (isIncompatible(n.data as unknown as OnnxNodeData) ? '#d33' : '#b8bfcc')}
+          nodeStrokeColor={(n) => (isIncompatible(n.data as unknown as OnnxNodeData) ? '#d33' : '#b8bfcc')}
+        />
       </ReactFlow>
     </div>
   );

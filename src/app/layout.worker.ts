@@ -1,28 +1,15 @@
-// Graph layout off the main thread (dagre), so a big graph never freezes the page.
-import dagre from '@dagrejs/dagre';
+// Graph layout off the main thread, so a big graph never freezes the page.
+import { layeredLayout, type LayoutInput, type Positions } from '../graph/layout';
 
-export interface LayoutRequest {
+export interface LayoutRequest extends LayoutInput {
   id: number;
-  nodes: { id: string; width: number; height: number }[];
-  edges: { source: string; target: string }[];
 }
 export interface LayoutResponse {
   id: number;
-  positions: Record<string, { x: number; y: number }>;
+  positions: Positions;
 }
 
 self.onmessage = (e: MessageEvent<LayoutRequest>) => {
   const { id, nodes, edges } = e.data;
-  const g = new dagre.graphlib.Graph();
-  g.setGraph({ rankdir: 'TB', nodesep: 30, ranksep: 50 });
-  g.setDefaultEdgeLabel(() => ({}));
-  for (const n of nodes) g.setNode(n.id, { width: n.width, height: n.height });
-  for (const ed of edges) g.setEdge(ed.source, ed.target);
-  dagre.layout(g);
-  const positions: LayoutResponse['positions'] = {};
-  for (const n of nodes) {
-    const p = g.node(n.id);
-    positions[n.id] = { x: p.x - n.width / 2, y: p.y - n.height / 2 };
-  }
-  (self as unknown as Worker).postMessage({ id, positions } satisfies LayoutResponse);
+  (self as unknown as Worker).postMessage({ id, positions: layeredLayout({ nodes, edges }) } satisfies LayoutResponse);
 };
