@@ -126,6 +126,10 @@ export function applyRewrites(
       } catch (e) {
         throw new RewriteRefused(`${form.label} cannot rewrite ${label}: ${(e as Error).message}`, (e as Error).message);
       }
+      // The node that now computes the PRelu's output takes over its name, so the rewritten model
+      // still reads like the original (profilers, diffs and users look nodes up by name).
+      const heir = b.nodes.find((n) => n.output.includes(facts.node.output[0] ?? ''));
+      if (heir && facts.node.name) heir.name = facts.node.name;
       b.nodes.forEach((n) => emitted.add(n.name));
       replacements.set(facts.index, b.nodes);
       inits.push(...b.initializers);
