@@ -27,10 +27,11 @@ export function App() {
 
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
-      if (!(e.ctrlKey || e.metaKey) || e.key.toLowerCase() !== 'z') return;
-      if ((e.target as HTMLElement).closest('input, select, textarea')) return;
+      const key = e.key.toLowerCase();
+      if (!(e.ctrlKey || e.metaKey) || (key !== 'z' && key !== 'y')) return;
+      if ((e.target as HTMLElement).closest('input:not([type=checkbox]), textarea')) return;
       e.preventDefault();
-      if (e.shiftKey) useStore.getState().redo();
+      if (e.shiftKey || key === 'y') useStore.getState().redo();
       else useStore.getState().undo();
     };
     window.addEventListener('keydown', onKey);

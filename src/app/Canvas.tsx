@@ -4,7 +4,7 @@ import {
   type Edge, type Node, type NodeProps,
 } from '@xyflow/react';
 import { useStore } from './store';
-import { indexAt, pathKey } from '../graph/scope';
+import { indexAt, nodeId, pathKey } from '../graph/scope';
 import { graphView, type ViewNode } from '../graph/view';
 import type { FindingStatus } from '../targets/types';
 import { layout } from './layout';
@@ -13,17 +13,21 @@ const NODE_W = 170;
 const NODE_H = 46;
 
 // A mapped copy of ViewNode: xyflow wants node data to be a plain object type, not an interface.
-type OnnxNodeData = { [K in keyof ViewNode]: ViewNode[K] } & { compat?: FindingStatus };
+type OnnxNodeData = { [K in keyof ViewNode]: ViewNode[K] } & { compat?: FindingStatus; inside?: number };
 type OnnxFlowNode = Node<OnnxNodeData, 'onnx'>;
 
 const OnnxNode = memo(function OnnxNode({ data, selected }: NodeProps<OnnxFlowNode>) {
   const cls = `onnx-node ${data.kind}${data.compat ? ` compat-${data.compat}` : ''}${selected ? ' selected' : ''}`;
   return (
     <div className={cls} data-compat={data.compat === 'unknown' ? 'unknown' : data.compat ? 'unsupported' : 'ok'} title={data.label}>
-      {data.kind !== 'input' && <Handle type="target" position={Position.Top} />}
-      <div className="op">{data.kind === 'op' ? data.opType : data.kind === 'input' ? 'input' : 'output'}</div>
+      {data.kind !== 'input' && data.kind !== 'outer' && <Handle type="target" position={Position.Top} />}
+      <div className="op">{data.kind === 'op' ? data.opType : data.kind === 'outer' ? 'from outer graph' : data.kind}</div>
       <div className="name">{data.label}</div>
-      {data.subgraphs && <div className="subgraph-mark">{data.subgraphs.length} subgraph{data.subgraphs.length > 1 ? 's' : ''}</div>}
+      {data.subgraphs && (
+        <div className={`subgraph-mark${data.inside ? ' bad' : ''}`}>
+          {data.inside ? `${data.inside} incompatible inside` : `${data.subgraphs.length} subgraph${data.subgraphs.length > 1 ? 's' : ''}`}
+        </div>
+      )}
       {data.kind !== 'output' && <Handle type="source" position={Position.Bottom} />}
     </div>
   );
@@ -55,6 +59,18 @@ export function Canvas() {
   }, [view]);
 
   const compat = useMemo(() => new Map(findings.map((f) => [f.nodeId, f.status])), [findings]);
+  // Nodes whose subgraphs hold incompatible nodes (an If whose branch has a PRelu the target lacks).
+  const inside = useMemo(() => {
+    const count = new Map<string, number>();
+    for (const f of findings) {
+      if (f.status === 'unknown') continue;
+      f.path.forEach((step, k) => {
+        const id = nodeId(f.path.slice(0, k), step.node);
+        count.set(id, (count.get(id) ?? 0) + 1);
+      });
+    }
+    return count;
+  }, [findings]);
   const highlighted = useMemo(() => (filter ? new Set(filter.nodeIds) : undefined), [filter]);
 
   const nodes: OnnxFlowNode[] = useMemo(() => {
@@ -64,14 +80,14 @@ export function Canvas() {
       const incompatible = status !== undefined && status !== 'unknown';
       return {
         id: n.id, type: 'onnx', position: positions!.pos[n.id] ?? { x: 0, y: 0 },
-        data: { ...n, compat: status }, selected: n.id === selected, draggable: false,
+        data: { ...n, compat: status, inside: inside.get(n.id) }, selected: n.id === selected, draggable: false,
         className: highlighted && !highlighted.has(n.id) ? 'dimmed' : highlighted ? 'highlighted' : undefined,
         width: NODE_W, height: NODE_H,
         ariaLabel: `${n.opType ?? n.kind} ${n.label}${incompatible ? ', incompatible with the target' : ''}`,
         domAttributes: { 'data-compat': incompatible ? 'unsupported' : status === 'unknown' ? 'unknown' : 'ok' } as Record<string, string>,
       };
     });
-  }, [ready, view, positions, compat, selected, highlighted]);
+  }, [ready, view, positions, compat, inside, selected, highlighted]);
 
   const edges: Edge[] = useMemo(
     () => view.edges.map((e) => ({ id: e.id, source: e.source, target: e.target, label: e.label, labelBgPadding: [4, 2], className: 'tensor-edge' })),

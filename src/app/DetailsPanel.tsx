@@ -27,12 +27,17 @@ export function DetailsPanel() {
 
 function ModelSummary({ model }: { model: ModelProto }) {
   const g = model.graph!;
+  const constants = g.node.filter((n) => n.opType === 'Constant' && (n.domain === '' || n.domain === 'ai.onnx')).length;
   return (
     <dl className="kv">
       <dt>IR version</dt><dd>{String(model.irVersion)}</dd>
       <dt>Opsets</dt><dd>{model.opsetImport.map((o) => `${o.domain || 'ai.onnx'} ${o.version}`).join(', ')}</dd>
       <dt>Producer</dt><dd>{[model.producerName, model.producerVersion].filter(Boolean).join(' ') || '—'}</dd>
-      <dt>Nodes</dt><dd>{g.node.length}</dd>
+      <dt>Nodes</dt>
+      <dd>
+        {g.node.length}
+        {constants > 0 && <span className="muted"> ({constants} Constant nodes are shown as weights, not drawn)</span>}
+      </dd>
       <dt>Weights</dt><dd>{g.initializer.length}</dd>
     </dl>
   );
@@ -138,7 +143,7 @@ function RewriteForms({ model, id, targetId }: { model: ModelProto; id: string; 
             <code className="formula">{o.form.formula}</code>
             {o.available && o.raisesTo && <div className="muted">moves the model to opset {o.raisesTo}</div>}
             {o.available && (o.form.caveat ? <div className="caveat">Differs from PRelu: {o.form.caveat}</div> : <div className="exact">Exact, including NaN, ±inf and −0.0.</div>)}
-            {!o.available && <div className="why">{o.why}</div>}
+            {!o.available && <div className="why">Not offered: {o.reason ?? o.why}</div>}
           </li>
         ))}
       </ul>

@@ -8,6 +8,18 @@ export function focusNode(f: Pick<Finding, 'nodeId' | 'path'>) {
   s.select(f.nodeId, true);
 }
 
+/** Findings with the same status and reason, in first-seen order: one reason, many nodes. */
+function groupByReason(findings: Finding[]): { key: string; status: Finding['status']; findings: Finding[] }[] {
+  const groups = new Map<string, { key: string; status: Finding['status']; findings: Finding[] }>();
+  for (const f of findings) {
+    const key = `${f.status}\u0000${f.op}\u0000${f.reason}`;
+    const g = groups.get(key) ?? { key, status: f.status, findings: [] };
+    g.findings.push(f);
+    groups.set(key, g);
+  }
+  return [...groups.values()];
+}
+
 export function FindingsPanel() {
   const findings = useStore((s) => s.findings);
   const selected = useStore((s) => s.selected);
@@ -21,17 +33,37 @@ export function FindingsPanel() {
   return (
     <section aria-label="Findings">
       {bad.length === 0 && <p className="muted">No node is known to be incompatible with this target.</p>}
-      <ul>
-        {bad.map((f) => (
-          <li key={f.nodeId}>
-            <button type="button" className={`finding ${f.status}${f.nodeId === selected ? ' current' : ''}`} onClick={() => focusNode(f)}>
-              <span className={`badge ${f.status}`}>{f.status}</span>
-              <strong>{f.node}</strong> <span className="muted">{f.op}{f.path.length ? ' (in a subgraph)' : ''}</span>
-              <span className="reason">{f.reason}</span>
-            </button>
-          </li>
-        ))}
-      </ul>
+      {groupByReason(bad).map((g) =>
+        g.findings.length >= 3 ? (
+          <details key={g.key} className={`finding-group ${g.status}`} open>
+            <summary>
+              <span className={`badge ${g.status}`}>{g.status}</span> {g.findings.length} × {g.findings[0]!.op}
+              <span className="reason">{g.findings[0]!.reason}</span>
+            </summary>
+            <ul className="group-nodes">
+              {g.findings.map((f) => (
+                <li key={f.nodeId}>
+                  <button type="button" className={`finding ${f.status}${f.nodeId === selected ? ' current' : ''}`} onClick={() => focusNode(f)}>
+                    <strong>{f.node}</strong>{f.path.length ? <span className="muted"> (in a subgraph)</span> : null}
+                  </button>
+                </li>
+              ))}
+            </ul>
+          </details>
+        ) : (
+          <ul key={g.key}>
+            {g.findings.map((f) => (
+              <li key={f.nodeId}>
+                <button type="button" className={`finding ${f.status}${f.nodeId === selected ? ' current' : ''}`} onClick={() => focusNode(f)}>
+                  <span className={`badge ${f.status}`}>{f.status}</span>
+                  <strong>{f.node}</strong> <span className="muted">{f.op}{f.path.length ? ' (in a subgraph)' : ''}</span>
+                  <span className="reason">{f.reason}</span>
+                </button>
+              </li>
+            ))}
+          </ul>
+        ),
+      )}
       {unknown.length > 0 && (
         <div className="unknown-summary">
           <p>

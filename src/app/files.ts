@@ -27,8 +27,13 @@ export function useFileDrop(): boolean {
       e.preventDefault();
       depth = 0;
       setDragging(false);
-      const file = e.dataTransfer!.files[0];
-      if (file) void openBlob(file);
+      const files = e.dataTransfer!.files;
+      const file = files[0];
+      if (file) void openBlob(file).then(() => {
+        if (files.length > 1 && !useStore.getState().error) {
+          useStore.setState({ notice: `Opened ${file.name}, the first of ${files.length} dropped files: OpFit works on one model at a time.` });
+        }
+      });
     };
     window.addEventListener('dragenter', enter);
     window.addEventListener('dragleave', leave);

@@ -3,7 +3,7 @@
 import { create } from 'zustand';
 import type { ModelProto } from 'onnx-buf';
 import { readModel, writeModel, ModelReadError } from '../onnx/model';
-import type { GraphPath } from '../graph/scope';
+import { graphAt, type GraphPath } from '../graph/scope';
 import { checkModel, type Finding } from '../targets/check';
 import { findTarget, TARGETS } from '../targets/registry';
 import type { TargetProfile } from '../targets/types';
@@ -57,7 +57,17 @@ export interface AppState {
 }
 
 export const useStore = create<AppState>()((set, get) => {
-  const target = (id: string) => get().customTargets.find((t) => t.id === id) ?? findTarget(id) ?? TARGETS[0]!;
+  /** The view path if it still leads to a graph in `model`, else the main graph. */
+const keepPath = (model: ModelProto, path: GraphPath): GraphPath => {
+  try {
+    graphAt(model, path);
+    return path;
+  } catch {
+    return [];
+  }
+};
+
+const target = (id: string) => get().customTargets.find((t) => t.id === id) ?? findTarget(id) ?? TARGETS[0]!;
   /** Replace the model by an edit's result, keeping the old one for undo. */
   const commit = (model: ModelProto, label: string) => {
     const { model: before, past, targetId } = get();
@@ -146,7 +156,7 @@ export const useStore = create<AppState>()((set, get) => {
       if (!last || !model) return;
       set({
         model: last.model, past: past.slice(0, -1), future: [{ model, label: last.label }, ...future],
-        findings: checkModel(last.model, target(targetId)), notice: `Undid: ${last.label}`, selected: undefined, viewPath: [], filter: undefined,
+        findings: checkModel(last.model, target(targetId)), notice: `Undid: ${last.label}`, selected: undefined, viewPath: keepPath(last.model, get().viewPath), filter: undefined,
       });
     },
 
@@ -156,7 +166,7 @@ export const useStore = create<AppState>()((set, get) => {
       if (!next || !model) return;
       set({
         model: next.model, past: [...past, { model, label: next.label }], future: future.slice(1),
-        findings: checkModel(next.model, target(targetId)), notice: `Redid: ${next.label}`, selected: undefined, viewPath: [], filter: undefined,
+        findings: checkModel(next.model, target(targetId)), notice: `Redid: ${next.label}`, selected: undefined, viewPath: keepPath(next.model, get().viewPath), filter: undefined,
       });
     },
 

@@ -7,7 +7,8 @@ import { displayName, nodeId, subgraphsOf, tensorFacts, type GraphIndex, type Pa
 
 export interface ViewNode {
   id: string;
-  kind: 'op' | 'input' | 'output';
+  /** 'outer': a tensor a subgraph reads from an enclosing graph. */
+  kind: 'op' | 'input' | 'output' | 'outer';
   label: string;
   opType?: string;
   /** For op nodes: the node's index in its graph. */
@@ -39,10 +40,22 @@ const isWeightNode = (scope: GraphIndex, i: number) => {
   return n.opType === 'Constant' && (n.domain === '' || n.domain === 'ai.onnx');
 };
 
+/** A tensor this subgraph reads that an enclosing graph computes or takes as input (not a weight). */
+function isComputedOutside(scope: GraphIndex, name: string): boolean {
+  for (let s = scope.parent; s; s = s.parent) {
+    if (s.producer.has(name)) return !isWeightNode(s, s.producer.get(name)!);
+    if (s.initializers.has(name)) return false;
+    if (s.inputs.has(name)) return true;
+  }
+  return false;
+}
+
 export function graphView(scope: GraphIndex): GraphView {
   const nodes: ViewNode[] = [];
   const edges: ViewEdge[] = [];
   const inputId = (name: string) => `in:${name}`;
+  const outerId = (name: string) => `outer:${name}`;
+  const outer = new Set<string>();
   for (const v of scope.graph.input) {
     if (!scope.initializers.has(v.name)) nodes.push({ id: inputId(v.name), kind: 'input', label: v.name });
   }
@@ -59,6 +72,13 @@ export function graphView(scope: GraphIndex): GraphView {
       let source: string | undefined;
       if (p !== undefined) source = isWeightNode(scope, p) ? undefined : nodeId(scope.path, p);
       else if (scope.inputs.has(input) && !scope.initializers.has(input)) source = inputId(input);
+      else if (!scope.initializers.has(input) && scope.parent && isComputedOutside(scope, input)) {
+        source = outerId(input);
+        if (!outer.has(input)) {
+          outer.add(input);
+          nodes.push({ id: source, kind: 'outer', label: input });
+        }
+      }
       if (source) edges.push({ id: `${source}->${id}:${input}`, source, target: id, label: tensorLabel(scope, input) });
     }
   });
