@@ -1,3 +1,6 @@
+import { fromBinary } from '@bufbuild/protobuf';
+import { TensorProtoSchema } from 'onnx-buf';
+
 // Recognise files that are not ONNX models, so the user hears what the file is and what to do
 // instead of a protobuf error. Magic numbers first (certain), then text and protobuf heuristics.
 
@@ -86,6 +89,9 @@ function textKind(b: Uint8Array): OtherFormat | undefined {
  * ONNX's ModelProto does not use (Caffe NetParameter `layer` = 100; Core ML Model types ≥ 200).
  */
 export function sniffProtobuf(b: Uint8Array, topFields: number[]): OtherFormat | undefined {
+  if (looksLikeTensor(b, topFields)) {
+    return { id: 'onnx-tensor', what: 'a single ONNX tensor (TensorProto, like the input_0.pb / output_0.pb files of ONNX test data)', advice: 'Open the model.onnx file next to it.' };
+  }
   if (topFields.includes(100)) return { id: 'caffemodel', what: 'a Caffe model (.caffemodel weights)', advice: `${TO_ONNX}, e.g. with caffe2onnx, using it together with its .prototxt.` };
   if (topFields.some((f) => f >= 200)) return { id: 'coreml', what: 'a Core ML model (.mlmodel)', advice: 'Core ML models cannot be converted back to ONNX reliably; open the source ONNX model.' };
   if (includesAscii(b, 'serving_default') || includesAscii(b, 'saved_model')) {
@@ -95,4 +101,17 @@ export function sniffProtobuf(b: Uint8Array, topFields: number[]): OtherFormat |
     return { id: 'graphdef', what: 'a TensorFlow frozen GraphDef (.pb)', advice: `${TO_ONNX} with python -m tf2onnx.convert --graphdef model.pb --inputs … --outputs … --output model.onnx.` };
   }
   return undefined;
+}
+
+/** TensorProto field numbers (onnx.proto): dims … data_location. */
+const TENSOR_FIELDS = new Set([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14]);
+
+function looksLikeTensor(b: Uint8Array, topFields: number[]): boolean {
+  if (topFields.length === 0 || !topFields.every((f) => TENSOR_FIELDS.has(f)) || !topFields.includes(2)) return false;
+  try {
+    const t = fromBinary(TensorProtoSchema, b);
+    return t.dataType > 0 && t.dataType <= 26;
+  } catch {
+    return false;
+  }
 }
