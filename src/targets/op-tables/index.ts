@@ -57,11 +57,29 @@ const RAW: Record<string, RawTable> = Object.fromEntries(
 /** The ids a profile's `ops: {kind: 'table', table}` may name. */
 export const OP_TABLE_IDS: readonly string[] = Object.keys(RAW);
 
+/** "float,map(int64,float),seq(int8)" → its three types: commas inside parentheses do not split. */
+function splitTypes(list: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let start = 0;
+  for (let i = 0; i <= list.length; i++) {
+    const c = list[i];
+    if (c === '(') depth++;
+    else if (c === ')') depth--;
+    else if ((c === ',' && depth === 0) || c === undefined) {
+      const t = list.slice(start, i).trim();
+      if (t) out.push(t);
+      start = i + 1;
+    }
+  }
+  return out;
+}
+
 function parseConstraints(text: string): Record<string, string[]> {
   const out: Record<string, string[]> = {};
   for (const part of text.split(';')) {
     const eq = part.indexOf('=');
-    if (eq > 0) out[part.slice(0, eq).trim()] = part.slice(eq + 1).split(',').map((s) => s.trim()).filter(Boolean);
+    if (eq > 0) out[part.slice(0, eq).trim()] = splitTypes(part.slice(eq + 1));
   }
   return out;
 }
