@@ -84,3 +84,41 @@ export function intendedSlopeShape(f: PreluFacts): { shape: Dim[]; changed: bool
   if (s.length === 1 && !xs && f.legacy) return { error: 'the input shape is not known, so the channel axis of the legacy slope cannot be checked' };
   return { shape: s, changed: false };
 }
+
+/**
+ * How a slope spreads over its input, in ONNX terms: 'scalar' (one value, whatever its rank),
+ * 'channel' (the only non-1 slope axis lines up with input axis 1), 'last-axis' (only the input's
+ * last axis is non-1), 'elementwise' (anything else: several non-1 axes, or one in the middle).
+ * Opset < 7 reads a 1-D slope per channel, as PRelu-1/6 did. Axis 1 wins for a rank-2 input, where
+ * it is also the last axis. undefined: the shapes are not known, or the slope does not broadcast.
+ */
+export type SlopeLayout = 'scalar' | 'channel' | 'last-axis' | 'elementwise';
+
+export function classifySlope(f: PreluFacts): SlopeLayout | undefined {
+  const s = f.slopeFacts.shape;
+  if (!s) return undefined;
+  if (s.every((d) => d === 1)) return 'scalar';
+  const xs = f.xFacts.shape;
+  if (!xs) return undefined;
+  let aligned: readonly Dim[];
+  if (f.legacy && s.length === 1) {
+    if (xs.length < 2) return undefined;
+    aligned = xs.map((_, i) => (i === 1 ? s[0]! : 1));
+  } else {
+    if (s.length > xs.length) return undefined;
+    aligned = [...Array<Dim>(xs.length - s.length).fill(1), ...s];
+  }
+  const nonOne: number[] = [];
+  for (let i = 0; i < aligned.length; i++) {
+    const d = aligned[i]!;
+    if (d === 1) continue;
+    const xd = xs[i]!;
+    if (typeof d === 'number' && typeof xd === 'number' && d !== xd) return undefined;
+    nonOne.push(i);
+  }
+  if (nonOne.length === 1) {
+    if (nonOne[0] === 1) return 'channel';
+    if (nonOne[0] === xs.length - 1) return 'last-axis';
+  }
+  return 'elementwise';
+}

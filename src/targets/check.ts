@@ -2,7 +2,7 @@
 import type { ModelProto } from 'onnx-buf';
 import { dtypeName } from '../onnx/dtypes';
 import { fmtShape, unidirectional } from '../graph/broadcast';
-import { intendedSlopeShape, preluFacts, slopeSize, type PreluFacts } from '../graph/prelu';
+import { classifySlope, intendedSlopeShape, preluFacts, slopeSize, type PreluFacts, type SlopeLayout } from '../graph/prelu';
 import { allGraphs, displayName, nodeId, type GraphPath } from '../graph/scope';
 import type { FindingStatus, PreluRule, TargetProfile } from './types';
 import { judgeOp } from './op-support';
@@ -22,28 +22,39 @@ export interface Finding {
 export const INCOMPATIBLE: ReadonlySet<FindingStatus> = new Set(['unsupported', 'constraint', 'differs']);
 
 const isDefaultDomain = (d: string) => d === '' || d === 'ai.onnx';
+/** Same op domain, with '' and 'ai.onnx' both meaning the default domain. */
+const sameDomain = (a: string | undefined, b: string) => (isDefaultDomain(a ?? '') ? '' : a) === (isDefaultDomain(b) ? '' : b);
 
 export function checkModel(model: ModelProto, target: TargetProfile): Finding[] {
   const findings: Finding[] = [];
   for (const scope of allGraphs(model)) {
     scope.graph.node.forEach((node, index) => {
       const base = { nodeId: nodeId(scope.path, index), node: displayName(node, index), op: node.opType, path: scope.path, index };
-      const banned = target.unsupportedOps.find((u) => u.op === node.opType && isDefaultDomain(u.domain ?? '') === isDefaultDomain(node.domain));
+      const banned = target.unsupportedOps.find((u) => u.op === node.opType && sameDomain(u.domain, node.domain));
       if (banned) {
         findings.push({ ...base, status: 'unsupported', reason: banned.reason, source: banned.source });
         return;
       }
       if (node.opType === 'PRelu' && isDefaultDomain(node.domain) && target.prelu.length > 0) {
         const facts = preluFacts(model, scope, index);
+        // One finding per node: the first rule it breaks is the one to fix first. A rule that
+        // cannot be decided does not hide a later rule the node certainly breaks.
+        let undecided: Finding | undefined;
         for (const rule of target.prelu) {
           const verdict = checkPreluRule(rule, facts, target);
-          if (verdict) {
-            findings.push({ ...base, ...verdict, source: rule.source });
-            break; // one finding per node: the first rule it breaks is the one to fix first
+          if (!verdict) continue;
+          if (verdict.status === 'unknown') {
+            undecided ??= { ...base, ...verdict, source: rule.source };
+            continue;
           }
+          findings.push({ ...base, ...verdict, source: rule.source });
+          return;
         }
+        if (undecided) findings.push(undecided);
         return;
       }
+      // A user-made target can allow ops its base profile's per-op data does not list.
+      if (target.allowOps?.some((a) => a.op === node.opType && sameDomain(a.domain, node.domain))) return;
       const verdict = judgeOp(model, scope, index, target);
       if (verdict) findings.push({ ...base, ...verdict });
     });
@@ -58,9 +69,50 @@ function perChannelHint(f: PreluFacts): string {
   return 'shape' in intended && intended.changed ? ` Reshaping the slope to ${fmtShape(intended.shape)} keeps its per-channel meaning.` : '';
 }
 
+const LAYOUT_WORDS: Record<SlopeLayout, string> = {
+  scalar: 'a single value',
+  channel: 'one value per channel (axis 1)',
+  'last-axis': 'one value per position of the last axis',
+  elementwise: 'values that vary along several axes, or along a middle axis',
+};
+
+const rankRange = (min: number, max: number) => (min === max ? `${min}` : `${min} to ${max}`);
+
+function dtypeOf(f: PreluFacts): string | undefined {
+  const dt = f.xFacts.dtype ?? f.slopeFacts.dtype;
+  return dt === undefined ? undefined : dtypeName(dt);
+}
+
+function slopeOrigin(f: PreluFacts): string {
+  const src = f.slopeSource;
+  switch (src.kind) {
+    case 'graph-input':
+      return 'a graph input, fed at run time';
+    case 'node':
+      return `computed at run time by a ${src.node.opType} node`;
+    case 'missing':
+      return 'not produced anywhere in the model';
+    default:
+      return 'a constant';
+  }
+}
+
+/** The slope with leading 1s up to the input's rank: the same ONNX meaning, at full rank. */
+function fullRank(slope: readonly (number | string | null)[], rank: number) {
+  return fmtShape([...Array<number>(Math.max(0, rank - slope.length)).fill(1), ...slope]);
+}
+
+/**
+ * One rule against one PRelu node: undefined when the node keeps it (or the rule does not apply to
+ * the model's opset), else the finding's status and a reason in plain words naming the shapes.
+ */
 export function checkPreluRule(rule: PreluRule, f: PreluFacts, target: TargetProfile): Verdict {
+  if (rule.opsets && ((rule.opsets.min !== undefined && f.opset < rule.opsets.min) || (rule.opsets.max !== undefined && f.opset > rule.opsets.max))) return undefined;
   const slopeShape = f.slopeFacts.shape;
   const xShape = f.xFacts.shape;
+  const xDesc = xShape ? `input ${fmtShape(xShape)}` : 'an input of unknown shape';
+  const sDesc = slopeShape ? `Slope ${fmtShape(slopeShape)}` : `Slope "${f.slope}" (shape unknown)`;
+  const size = slopeSize(f);
   switch (rule.kind) {
     case 'supported':
       return undefined;
@@ -69,21 +121,29 @@ export function checkPreluRule(rule: PreluRule, f: PreluFacts, target: TargetPro
       return {
         status: 'unsupported',
         reason: `${target.name} has no PRelu for opset ${f.opset}; its PRelu starts at opset ${rule.opset}. ` +
-          (slopeShape && (slopeSize(f) ?? 2) > 1
+          (slopeShape && (size ?? 2) > 1
             ? `In opset ${f.opset} a ${fmtShape(slopeShape)} slope is applied per channel, while from opset 7 it would align with the last axis, so moving the model to opset ${rule.opset} needs the slope reshaped.${perChannelHint(f)}`
             : `The model must move to opset ${rule.opset} or the node be rewritten.`),
       };
+    case 'max-opset':
+      if (f.opset <= rule.opset) return undefined;
+      return { status: 'unsupported', reason: `The model uses opset ${f.opset}; ${target.name} goes up to opset ${rule.opset}.` };
     case 'dtypes': {
-      const dt = f.xFacts.dtype ?? f.slopeFacts.dtype;
-      if (dt === undefined || rule.allowed.includes(dtypeName(dt))) return undefined;
+      const dt = dtypeOf(f);
+      if (dt === undefined || rule.allowed.includes(dt)) return undefined;
       return {
         status: 'constraint',
-        reason: `The input is ${dtypeName(dt)}, but ${target.name} runs PRelu on ${rule.allowed.join(', ')} only.`,
+        reason: `The input is ${dt}, but ${target.name} runs PRelu on ${rule.allowed.join(', ')} only${rule.opsets ? ` at opset ${f.opset}` : ''}.`,
       };
+    }
+    case 'dtypes-rejected': {
+      const dt = dtypeOf(f);
+      if (dt === undefined || !rule.rejected.includes(dt)) return undefined;
+      return { status: 'constraint', reason: `The input is ${dt}, and ${target.name} rejects PRelu on ${rule.rejected.join(', ')}.` };
     }
     case 'slope-unidirectional': {
       if (f.legacy || !slopeShape) return undefined;
-      if ((slopeSize(f) ?? 2) === 1 && (!xShape || slopeShape.length <= xShape.length)) return undefined;
+      if ((size ?? 2) === 1 && (!xShape || slopeShape.length <= xShape.length)) return undefined;
       if (!xShape) {
         return { status: 'unknown', reason: `The input's shape is not known, so whether the ${fmtShape(slopeShape)} slope broadcasts to it cannot be checked.` };
       }
@@ -97,10 +157,124 @@ export function checkPreluRule(rule: PreluRule, f: PreluFacts, target: TargetPro
       };
     }
     case 'legacy-slope-misread':
-      if (!f.legacy || (slopeSize(f) ?? 2) === 1) return undefined;
+      if (!f.legacy || (size ?? 2) === 1) return undefined;
       return {
         status: 'differs',
         reason: `Opset ${f.opset} PRelu applies its ${slopeShape ? fmtShape(slopeShape) : ''} slope per channel, but ${target.name} always broadcasts the slope from the last axis, so it would compute different numbers or fail.${perChannelHint(f)}`,
       };
+    case 'slope-constant':
+      if (f.slopeSource.kind === 'initializer' || f.slopeSource.kind === 'constant') return undefined;
+      return {
+        status: 'constraint',
+        reason: `The slope "${f.slope}" is ${slopeOrigin(f)}, but ${target.name} needs the slope as a constant (an initializer or a Constant node) when the model is built.`,
+      };
+    case 'slope-layouts': {
+      const layout = classifySlope(f);
+      const takes = rule.allowed.map((l) => LAYOUT_WORDS[l]).join(', or ');
+      if (layout === undefined) {
+        if (!slopeShape) return { status: 'unknown', reason: `The slope's shape is not known, so it cannot be checked against ${target.name}'s slope layouts (${takes}).` };
+        if (!xShape) return { status: 'unknown', reason: `The input's shape is not known, so how the ${fmtShape(slopeShape)} slope spreads over it cannot be checked against ${target.name}'s slope layouts (${takes}).` };
+        return {
+          status: 'constraint',
+          reason: `${sDesc} does not broadcast to ${xDesc}, so it is none of the slope layouts ${target.name} takes (${takes}).${perChannelHint(f)}`,
+        };
+      }
+      if (rule.allowed.includes(layout)) return undefined;
+      return {
+        status: 'constraint',
+        reason: `${sDesc} on ${xDesc} is ${LAYOUT_WORDS[layout]}; ${target.name} takes only ${takes}.` +
+          (layout === 'scalar' ? ' A single slope value is what LeakyRelu computes.' : ''),
+      };
+    }
+    case 'slope-same-rank':
+      if (!slopeShape || slopeShape.length <= 1 || size === 1) return undefined;
+      if (!xShape) return { status: 'unknown', reason: `The input's rank is not known, so whether the ${fmtShape(slopeShape)} slope has it (as ${target.name} needs) cannot be checked.` };
+      if (slopeShape.length === xShape.length) return undefined;
+      return {
+        status: 'constraint',
+        reason: `${sDesc} has rank ${slopeShape.length} but the input ${fmtShape(xShape)} has rank ${xShape.length}; ${target.name} takes a single value, a 1-D slope or a slope of the input's rank. ` +
+          (slopeShape.length < xShape.length ? `Reshaping the slope to ${fullRank(slopeShape, xShape.length)} keeps its meaning.` : ''),
+      };
+    case 'slope-single-axis': {
+      if (!slopeShape || size === 1) return undefined;
+      const varying = slopeShape.filter((d) => d !== 1).length;
+      if (varying <= 1) return undefined;
+      return {
+        status: 'constraint',
+        reason: `${sDesc} on ${xDesc} varies along ${varying} axes; ${target.name} applies a slope along one axis only.`,
+      };
+    }
+    case 'slope-uniform': {
+      if (size === 1) return undefined;
+      if (rule.ranks) {
+        if (!xShape) return { status: 'unknown', reason: `The input's rank is not known; on rank ${rule.ranks.join(' or ')} inputs ${target.name} needs one slope value for all channels, which cannot be checked.` };
+        if (!rule.ranks.includes(xShape.length)) return undefined;
+      }
+      const values = f.slopeValues;
+      if (!values) return { status: 'unknown', reason: `The slope's values are not known here (it is ${slopeOrigin(f)}), so whether they are all equal, as ${target.name} needs${rule.ranks ? ` on rank-${xShape!.length} inputs` : ''}, cannot be checked.` };
+      if (values.every((v) => Object.is(v, values[0]) || v === values[0])) return undefined;
+      return {
+        status: 'constraint',
+        reason: `${sDesc} on ${xDesc} holds ${new Set(values).size} different values; ${target.name} needs a single slope value shared by every channel${rule.ranks ? ` on rank-${xShape!.length} inputs` : ''}.`,
+      };
+    }
+    case 'x-ranks':
+      if (!xShape) return { status: 'unknown', reason: `The input's rank is not known, so ${target.name}'s rank limit (${rankRange(rule.min, rule.max)}) cannot be checked.` };
+      if (xShape.length >= rule.min && xShape.length <= rule.max) return undefined;
+      return { status: 'constraint', reason: `The input ${fmtShape(xShape)} has rank ${xShape.length}; ${target.name} runs PRelu on inputs of rank ${rankRange(rule.min, rule.max)} only.` };
+    case 'slope-1d-channel-heuristic': {
+      if (size === 1) return undefined;
+      if (!slopeShape) return { status: 'unknown', reason: `The slope's shape is not known, so whether ${target.name} reads it per channel (its Caffe heuristic for 1-D slopes) cannot be checked.` };
+      if (slopeShape.length === 1) {
+        if (!xShape || xShape.length < 2) {
+          return xShape ? undefined : { status: 'unknown', reason: `The input's shape is not known, so whether ${target.name} reads the ${fmtShape(slopeShape)} slope per channel (its Caffe heuristic) or along the last axis, as ONNX does, cannot be checked.` };
+        }
+        const n = slopeShape[0]!;
+        const c = xShape[1]!;
+        const last = xShape[xShape.length - 1]!;
+        const fix = `Reshaping the slope to ${fullRank(slopeShape, xShape.length)} keeps the ONNX meaning and stops the heuristic.`;
+        if (typeof n === 'number' && typeof c === 'number' && n === c) {
+          // The heuristic fires: per channel. Same as ONNX when axis 1 is the last axis, and what
+          // opset < 7 meant; a slope that cannot align with the last axis is read as its exporter meant.
+          if (f.legacy || xShape.length === 2) return undefined;
+          if (last === n) {
+            return {
+              status: 'differs',
+              reason: `${sDesc} on input ${fmtShape(xShape)}: ONNX lines a 1-D slope up with the last axis (${last} values along axis ${xShape.length - 1}), ` +
+                `but ${target.name} applies a 1-D slope whose length equals the input's axis-1 size (${c}) per channel instead. Both readings run, with different numbers. ${fix}`,
+            };
+          }
+          if (typeof last !== 'number') {
+            return { status: 'unknown', reason: `${sDesc} on input ${fmtShape(xShape)}: ${target.name} applies it per channel; ONNX lines it up with the last axis, whose size is not known. If that axis has ${n} entries at run time, the two differ. ${fix}` };
+          }
+          return undefined;
+        }
+        if (!f.legacy && typeof n === 'number' && typeof c !== 'number' && last === n) {
+          return { status: 'unknown', reason: `${sDesc} on input ${fmtShape(xShape)}: if axis 1 has ${n} entries at run time, ${target.name} applies the slope per channel instead of along the last axis, as ONNX does. ${fix}` };
+        }
+      }
+      // Anything else is broadcast numpy-style, as ONNX does.
+      if (f.legacy || !xShape) return undefined;
+      const v = unidirectional(slopeShape, xShape);
+      if (v.ok !== false) return undefined;
+      return { status: 'constraint', reason: `${sDesc} on input ${fmtShape(xShape)}: ${target.name} broadcasts this slope numpy-style, and ${v.why}, so it does not broadcast.${perChannelHint(f)}` };
+    }
+    case 'slope-read-per-channel': {
+      if (size === 1) return undefined;
+      if (!slopeShape) return { status: 'unknown', reason: `The slope's shape is not known; ${target.name} applies a slope of several values along axis 1 whatever its shape, so whether that matches ONNX cannot be checked.` };
+      const layout = classifySlope(f);
+      if (layout === 'channel' || layout === 'scalar') return undefined;
+      if (layout === undefined) {
+        return xShape ? undefined : { status: 'unknown', reason: `The input's shape is not known; ${target.name} applies the ${fmtShape(slopeShape)} slope along axis 1, so whether that matches ONNX cannot be checked.` };
+      }
+      const c = xShape![1];
+      const n = size;
+      const reads = typeof c === 'number' && n !== undefined && n !== c ? ` It reads ${c} slope values (one per channel) from a slope of ${n}.` : '';
+      const blob = xShape!.length === 3 ? ' (a rank-3 input is a 2-D blob there, and the slope is indexed by its rows)' : '';
+      return {
+        status: 'differs',
+        reason: `${sDesc} on input ${fmtShape(xShape!)}: ONNX applies ${LAYOUT_WORDS[layout]}, but ${target.name} drops the batch axis and applies the slope values along axis 1${blob}, so it computes different numbers.${reads}`,
+      };
+    }
   }
 }
