@@ -145,11 +145,11 @@ describe('usage errors: exit 2', () => {
 });
 
 describe('machine-readable output', () => {
-  it('targets --json lists the four built-in targets', () => {
+  it('targets --json lists the built-in targets, the four original ones first', () => {
     const r = cli(['targets', '--json']);
     expect(r.code).toBe(0);
     const targets = JSON.parse(r.stdout) as { id: string; name: string; sources: string[] }[];
-    expect(targets.map((t) => t.id)).toEqual(['onnxruntime', 'tensorrt-5', 'tensorrt-8', 'no-prelu']);
+    expect(targets.map((t) => t.id).slice(0, 4)).toEqual(['onnxruntime', 'tensorrt-5', 'tensorrt-8', 'no-prelu']);
     for (const t of targets) {
       expect(t.name).toBeTruthy();
       expect(t.sources.length).toBeGreaterThan(0);

@@ -107,7 +107,7 @@ describe('no-prelu', () => {
   });
 });
 
-it('the registry has the four documented targets, each citing sources', () => {
-  expect(TARGETS.map((t) => t.id)).toEqual(['onnxruntime', 'tensorrt-5', 'tensorrt-8', 'no-prelu']);
+it('the registry starts with the four original targets, each rule citing sources', () => {
+  expect(TARGETS.map((t) => t.id).slice(0, 4)).toEqual(['onnxruntime', 'tensorrt-5', 'tensorrt-8', 'no-prelu']);
   for (const t of TARGETS) for (const r of [...t.prelu, ...t.unsupportedOps]) expect(r.source.length).toBeGreaterThan(10);
 });
