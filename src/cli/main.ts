@@ -1,13 +1,14 @@
 // opfit — the same core as the app, for batch work.
 //   opfit targets [--json]
-//   opfit inspect MODEL --target ID [--json]
+//   opfit inspect MODEL --target ID[,ID…] [--json]
 //   opfit convert MODEL... --target ID [--form ID] (-o OUT | --out-dir DIR)
+// A target is a built-in id or a profile file (./my-npu.json, as the app exports it).
 // Bad input: one clear line on stderr and exit 1. Usage errors: exit 2.
-import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { readModel, writeModel, ModelReadError } from '../onnx/model';
-import { TARGETS, findTarget } from '../targets/registry';
+import { TARGETS, findTarget, validateProfile } from '../targets/registry';
 import { checkModel, INCOMPATIBLE } from '../targets/check';
 import { applyRewrites, fixAll, RewriteRefused, type Pick } from '../rewrites/engine';
 import { FORM_IDS } from '../rewrites/registry';
@@ -15,19 +16,58 @@ import type { TargetProfile } from '../targets/types';
 
 const USAGE = `usage:
   opfit targets [--json]
-  opfit inspect MODEL --target ID [--json]
+  opfit inspect MODEL --target ID[,ID…] [--json]
   opfit convert MODEL... --target ID [--form ID] (-o OUT | --out-dir DIR)
+
+targets: an id from \`opfit targets\`, or a profile file (e.g. ./my-npu.json)
 
 forms: ${FORM_IDS.join(', ')} (default: the best form for the target, per node)`;
 
 class UsageError extends Error {}
 class InputError extends Error {}
 
-function target(id: string | undefined): TargetProfile {
-  if (!id) throw new UsageError('--target ID is required');
-  const t = findTarget(id);
-  if (!t) throw new UsageError(`unknown target "${id}"; targets: ${TARGETS.map((x) => x.id).join(', ')}`);
-  return t;
+const isFile = (path: string) => existsSync(path) && statSync(path).isFile();
+const looksLikePath = (s: string) => s.endsWith('.json') || s.includes('/') || s.includes('\\');
+
+/** A profile file: read, parsed and validated; a bad file is one InputError line naming the field. */
+function profileFile(path: string): TargetProfile {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new InputError(`cannot read target profile ${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (e) {
+    throw new InputError(`target profile ${path} is not valid JSON: ${(e as Error).message}`);
+  }
+  try {
+    return validateProfile(data, `target profile ${path}`);
+  } catch (e) {
+    throw new InputError((e as Error).message);
+  }
+}
+
+/** --target: one built-in id, a comma-separated list of them, or profile files. */
+function targets(spec: string | undefined): TargetProfile[] {
+  if (!spec) throw new UsageError('--target ID is required');
+  if (isFile(spec)) return [profileFile(spec)];
+  const ids = spec.split(',').map((s) => s.trim()).filter(Boolean);
+  if (ids.length === 0) throw new UsageError('--target ID is required');
+  return ids.map((id) => {
+    const t = findTarget(id);
+    if (t) return t;
+    if (looksLikePath(id)) return profileFile(id);
+    throw new UsageError(`unknown target "${id}"; targets: ${TARGETS.map((x) => x.id).join(', ')} (or a profile file such as ./my-npu.json)`);
+  });
+}
+
+function target(spec: string | undefined): TargetProfile {
+  const list = targets(spec);
+  if (list.length > 1) throw new UsageError('convert takes one target; give a single --target ID');
+  return list[0]!;
 }
 
 function load(path: string) {
@@ -45,23 +85,29 @@ function cmdTargets(args: string[]) {
   if (values.json) {
     console.log(JSON.stringify(TARGETS.map((t) => ({ id: t.id, name: t.name, version: t.version, sources: t.sources })), null, 2));
   } else {
-    for (const t of TARGETS) console.log(`${t.id.padEnd(14)} ${t.name}`);
+    const width = Math.max(...TARGETS.map((t) => t.id.length)) + 2;
+    for (const t of TARGETS) console.log(`${t.id.padEnd(width)} ${t.name}`);
   }
 }
 
 function cmdInspect(args: string[]) {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { target: { type: 'string' }, json: { type: 'boolean' } } });
   if (positionals.length !== 1) throw new UsageError('inspect takes exactly one MODEL');
-  const t = target(values.target);
+  const list = targets(values.target);
   const { model } = load(positionals[0]!);
-  const findings = checkModel(model, t);
+  const results = list.map((t) => ({ t, findings: checkModel(model, t) }));
   if (values.json) {
-    console.log(JSON.stringify({ target: t.id, findings: findings.map((f) => ({ node: f.node, op: f.op, status: f.status, reason: f.reason, source: f.source })) }, null, 2));
+    const objects = results.map(({ t, findings }) => ({ target: t.id, findings: findings.map((f) => ({ node: f.node, op: f.op, status: f.status, reason: f.reason, source: f.source })) }));
+    // One target: the object itself (the contract since issue 2); several: an array of them.
+    console.log(JSON.stringify(objects.length === 1 ? objects[0] : objects, null, 2));
     return;
   }
-  const bad = findings.filter((f) => INCOMPATIBLE.has(f.status)).length;
-  console.log(`${positionals[0]}: ${bad} node(s) incompatible with ${t.name}${findings.length > bad ? `, ${findings.length - bad} not decidable` : ''}`);
-  for (const f of findings) console.log(`  [${f.status}] ${f.node} (${f.op}): ${f.reason}\n      source: ${f.source}`);
+  results.forEach(({ t, findings }, i) => {
+    if (i > 0) console.log('');
+    const bad = findings.filter((f) => INCOMPATIBLE.has(f.status)).length;
+    console.log(`${positionals[0]}: ${bad} node(s) incompatible with ${t.name}${findings.length > bad ? `, ${findings.length - bad} not decidable` : ''}`);
+    for (const f of findings) console.log(`  [${f.status}] ${f.node} (${f.op}): ${f.reason}\n      source: ${f.source}`);
+  });
 }
 
 function cmdConvert(args: string[]) {
