@@ -62,6 +62,10 @@ const OVERRIDES = [
     tables: ['ort-web-webgl'], domain: 'ai.onnx', op: 'Constant', rows: [[1, null]], replaces: 'supported=N',
     note: 'the doc lists Constant as not supported, but the WebGL backend never runs it: js/web/lib/onnxjs/graph.ts @ 08370cbe turns a Constant node with a single tensor `value` attribute into a graph value when it loads the model (other value_* attributes are refused there)',
   },
+  {
+    tables: ['ort-cpu'], domain: 'ai.onnx', op: 'CastLike', rows: [[15, null]],
+    note: 'no kernel: ONNX Runtime runs CastLike as its ONNX function body, a single Cast to the type of target_type (onnx/defs/tensor/defs.cc), which has kernels for every type; onnxruntime-node 1.30.0 loads CastLike-15 to -25',
+  },
   { tables: ['ort-cpu'], domain: 'ai.onnx', op: 'NonMaxSuppression', rows: [[10, 10], [11, null]], note: ORT_CPU_EXTRA },
   { tables: ['ort-cpu'], domain: 'ai.onnx', op: 'DeformConv', rows: [[19, 21], [22, null]], note: ORT_CPU_EXTRA },
   { tables: ['ort-cpu'], domain: 'ai.onnx', op: 'TensorScatter', rows: [[24, null]], note: ORT_CPU_EXTRA },

@@ -162,6 +162,7 @@ const OVERRIDDEN: [string, ModelProto][] = [
   ['TensorScatter-24', oneNode('TensorScatter', 24, [['past', F, [1, 4, 2]], ['update', F, [1, 1, 2]]], [['present', F]])],
   ['CumProd-26', oneNode('CumProd', 26, [['x', F, [3]], ['axis', DT.INT64, []]], [['y', F]])],
   ['BitCast-26', oneNode('BitCast', 26, [['x', F, [3]]], [['y', DT.INT32]], [intAttr('to', DT.INT32)])],
+  ...[15, 19, 21, 23, 24, 25].map((v): [string, ModelProto] => [`CastLike-${v}`, oneNode('CastLike', v, [['x', F, [3]], ['like', DT.FLOAT16, [1]]], [['y', DT.FLOAT16]])]),
 ];
 
 describe('ort-cpu overrides: ops the docs lack, which onnxruntime-node runs', () => {

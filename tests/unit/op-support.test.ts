@@ -117,6 +117,9 @@ describe('ort-cpu: ops without a kernel that ONNX Runtime runs as their function
     expect(checkModel(sce, ORT)).toMatchObject([{ status: 'unknown', reason: expect.stringMatching(/function body/) }]);
     expect(checkModel(oneNode('Mish', 18, [['x', F, [3]]], [['y', F, [3]]]), ORT)).toMatchObject([{ status: 'unknown' }]);
   });
+  it('CastLike: no kernel, but its body is one Cast (an override with its note)', () => {
+    expect(checkModel(oneNode('CastLike', 21, [['x', F, [3]], ['like', DT.INT8, [1]]], [['y', DT.INT8]]), ORT)).toEqual([]);
+  });
   it('Constant needs no kernel (an override with its note)', () => {
     expect(checkModel(oneNode('Constant', 13, [], [['c', F]]), ORT)).toEqual([]);
     expect(opTable('ort-cpu')!.ops.get('ai.onnx')!.get('Constant')![0]!.notes).toMatch(/^OpFit override: no kernel needed/);
