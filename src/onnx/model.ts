@@ -4,6 +4,8 @@ import { fromBinary, toBinary } from '@bufbuild/protobuf';
 import { ModelProtoSchema, type ModelProto } from 'onnx-buf';
 import { locateDecodeFailure, topLevelFields } from './wire-check';
 import { sniffFormat, sniffProtobuf } from './sniff';
+import { recordSpans } from './spans';
+import { concatChunks, encodeChunks } from './splice';
 
 export type { ModelProto };
 
@@ -42,6 +44,8 @@ export function readModel(bytes: Uint8Array, fileName = 'the file'): ModelProto 
       'corrupt-onnx',
     );
   }
+  // Where every message came from, so saving can reuse the bytes of what did not change.
+  recordSpans(ModelProtoSchema, bytes, model);
   return model;
 }
 
@@ -50,7 +54,22 @@ function notOnnxProtobuf(bytes: Uint8Array, fileName: string): void {
   if (other) throw new ModelReadError(`${fileName} is ${other.what}, not an ONNX model. ${other.advice}`, other.id);
 }
 
+/**
+ * The model's encoding as chunks, for `new Blob(chunks)` in the browser or a write stream in Node:
+ * every message unchanged since readModel is a view into the bytes it was read from (no copy), the
+ * rest is re-encoded. The concatenation is byte-identical to toBinary(model) (src/onnx/splice.ts).
+ */
+export function saveModelChunks(model: ModelProto): Uint8Array[] {
+  return encodeChunks(ModelProtoSchema, model);
+}
+
+/** The model's encoding in one buffer (byte-identical to toBinary); see saveModelChunks. */
 export function writeModel(model: ModelProto): Uint8Array {
+  return concatChunks(saveModelChunks(model));
+}
+
+/** The plain protobuf-es encoding, without reusing any original bytes (the reference for tests). */
+export function encodeModel(model: ModelProto): Uint8Array {
   return toBinary(ModelProtoSchema, model, { writeUnknownFields: true });
 }
 
