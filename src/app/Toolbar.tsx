@@ -1,4 +1,6 @@
+import { useState } from 'react';
 import { useStore } from './store';
+import { TargetEditor } from './TargetEditor';
 import { TARGETS } from '../targets/registry';
 import { openFile, saveBytes } from './files';
 
@@ -8,6 +10,8 @@ export function Toolbar() {
   const canUndo = useStore((s) => s.past.length > 0);
   const canRedo = useStore((s) => s.future.length > 0);
   const fileName = useStore((s) => s.fileName);
+  const custom = useStore((s) => s.customTargets);
+  const [editing, setEditing] = useState(false);
   const { setTarget, fixAll, undo, redo, download } = useStore.getState();
 
   return (
@@ -21,11 +25,22 @@ export function Toolbar() {
       <label className="target">
         Target
         <select value={targetId} onChange={(e) => setTarget(e.target.value)}>
-          {TARGETS.map((t) => (
-            <option key={t.id} value={t.id}>{t.name}</option>
-          ))}
+          <optgroup label="Built-in">
+            {TARGETS.map((t) => (
+              <option key={t.id} value={t.id}>{t.name}</option>
+            ))}
+          </optgroup>
+          {custom.length > 0 && (
+            <optgroup label="Custom">
+              {custom.map((t) => (
+                <option key={t.id} value={t.id}>{t.name}</option>
+              ))}
+            </optgroup>
+          )}
         </select>
       </label>
+      <button type="button" onClick={() => setEditing(true)}>Custom target…</button>
+      {editing && <TargetEditor onClose={() => setEditing(false)} />}
       <button type="button" onClick={fixAll} disabled={!hasModel}>Fix all</button>
       <button type="button" onClick={undo} disabled={!canUndo} title="Ctrl+Z">Undo</button>
       <button type="button" onClick={redo} disabled={!canRedo} title="Ctrl+Shift+Z">Redo</button>
