@@ -1,8 +1,7 @@
 // Everything the checker and the rewrites need to know about one PRelu node.
 import type { ModelProto, NodeProto, TensorProto } from 'onnx-buf';
-import { opsetOf } from '../onnx/model';
 import { readTensorValues } from '../onnx/tensor';
-import { resolveTensor, tensorFacts, type Dim, type GraphIndex, type TensorFacts, type TensorSource } from './scope';
+import { resolveTensor, scopeOpset, tensorFacts, type Dim, type GraphIndex, type TensorFacts, type TensorSource } from './scope';
 
 export interface PreluFacts {
   node: NodeProto;
@@ -28,7 +27,7 @@ export function preluFacts(model: ModelProto, scope: GraphIndex, index: number):
   const slope = node.input[1] ?? '';
   const slopeSource = resolveTensor(scope, slope);
   const slopeTensor = slopeSource.kind === 'initializer' || slopeSource.kind === 'constant' ? slopeSource.tensor : undefined;
-  const opset = opsetOf(model, node.domain) ?? 1;
+  const opset = scopeOpset(model, scope, node.domain) ?? 1; // a function body has its own opset_import
   return {
     node, index, scope, opset, legacy: opset < 7, x, slope,
     xFacts: tensorFacts(scope, x),

@@ -4,7 +4,7 @@
 import { create } from '@bufbuild/protobuf';
 import { AttributeProtoSchema, NodeProtoSchema, type AttributeProto, type NodeProto, type TensorProto } from 'onnx-buf';
 import { DT } from '../onnx/dtypes';
-import { makeTensor } from '../onnx/tensor';
+import { isExternal, makeTensor } from '../onnx/tensor';
 import { intendedSlopeShape, type PreluFacts } from '../graph/prelu';
 import { fmtShape, unidirectional } from '../graph/broadcast';
 import { shallowCopy } from '../graph/edit';
@@ -16,7 +16,17 @@ export class Builder {
   readonly initializers: TensorProto[] = [];
   readonly notes: string[] = [];
 
-  constructor(private readonly taken: Set<string>, private readonly useInitializers: boolean, private readonly base: string) {}
+  /**
+   * `shared`: reshaped slope copies already made in this graph (key: slope name and new dims), so
+   * PRelu nodes sharing one slope share one copy. Only initializers are shared: a Constant node
+   * would have to come before every user in node order.
+   */
+  constructor(
+    private readonly taken: Set<string>,
+    private readonly useInitializers: boolean,
+    private readonly base: string,
+    private readonly shared?: Map<string, string>,
+  ) {}
 
   name(hint: string): string {
     let name = `${this.base}/${hint}`;
@@ -54,7 +64,8 @@ export class Builder {
   /**
    * The slope in the shape that gives the node's intended function under ONNX-7 broadcasting
    * (see intendedSlopeShape): the tensor itself when nothing changes, a re-dimensioned copy of a
-   * constant slope (same bytes), or a Reshape of a dynamic one.
+   * constant slope (same bytes; an external slope's copy points at the same external data), or a
+   * Reshape of a dynamic one, or of an external slope where constants must be Constant nodes.
    */
   slope(f: PreluFacts): string {
     const intended = intendedSlopeShape(f);
@@ -70,7 +81,14 @@ export class Builder {
     if (!intended.changed) return f.slope;
     if (intended.note) this.notes.push(intended.note);
     const dims = intended.shape.map((d) => (typeof d === 'number' ? d : -1));
-    if (f.slopeTensor) return this.constant('slope', shallowCopy(f.slopeTensor, { dims: dims.map(BigInt) }));
+    if (f.slopeTensor && (this.useInitializers || !isExternal(f.slopeTensor))) {
+      const key = `${f.slope}|${dims.join(',')}`;
+      const made = this.useInitializers ? this.shared?.get(key) : undefined;
+      if (made) return made;
+      const name = this.constant('slope', shallowCopy(f.slopeTensor, { dims: dims.map(BigInt) }));
+      if (this.useInitializers) this.shared?.set(key, name);
+      return name;
+    }
     const shape = this.constant('slope_shape', makeTensor('', DT.INT64, [dims.length], dims));
     return this.node('Reshape', [f.slope, shape]);
   }

@@ -2,15 +2,16 @@
 // part with the old one (so undo is keeping the old model). The engine, not the forms, owns the
 // safety checks: opset raising, unique names, dropping only what it made unused, and a final
 // check that the target can run every node it emitted.
-import type { GraphProto, ModelProto, NodeProto, TensorProto } from 'onnx-buf';
+import type { GraphProto, ModelProto, NodeProto, OperatorSetIdProto, TensorProto } from 'onnx-buf';
 import { opsetOf } from '../onnx/model';
-import { replaceGraphAt, shallowCopy } from '../graph/edit';
-import { preluFacts } from '../graph/prelu';
-import { allGraphs, nodeId, pathKey, type GraphIndex, type GraphPath } from '../graph/scope';
+import { DT, dtypeName } from '../onnx/dtypes';
+import { replaceFunction, replaceGraphAt, shallowCopy } from '../graph/edit';
+import { preluFacts, type PreluFacts } from '../graph/prelu';
+import { allGraphs, nodeId, pathKey, sameRoot, type GraphIndex, type GraphPath } from '../graph/scope';
 import { checkModel, INCOMPATIBLE } from '../targets/check';
 import type { TargetProfile } from '../targets/types';
 import { Builder } from './builder';
-import { minIrVersion, raiseBlocker } from './opset-raise';
+import { describeBlockers, minIrVersion, raiseBlockers, sinceVersion } from './opset-raise';
 import { FORMS, findForm } from './registry';
 import type { Form, FormId } from './types';
 import { elementType } from './forms/common';
@@ -64,6 +65,106 @@ function allNames(model: ModelProto): Set<string> {
   return names;
 }
 
+interface Planned {
+  pick: Pick;
+  form: Form;
+  facts: PreluFacts;
+  label: string;
+  /** The opset this form needs for this node's element type. */
+  needs: number;
+}
+
+/** Where a scope's default-domain opset comes from: the model (undefined) or model.functions[i]. */
+const holderOf = (scope: GraphIndex): number | undefined => scope.fn?.index;
+
+function defaultOpset(imports: readonly { domain: string; version: bigint }[]): number | undefined {
+  const o = imports.find((i) => i.domain === '' || i.domain === 'ai.onnx');
+  return o === undefined ? undefined : Number(o.version);
+}
+
+function withDefaultOpset<T extends { opsetImport: OperatorSetIdProto[] }>(owner: T, version: number): T {
+  return shallowCopy(owner, {
+    opsetImport: owner.opsetImport.map((o) => (o.domain === '' || o.domain === 'ai.onnx' ? shallowCopy(o, { version: BigInt(version) }) : o)),
+  } as Partial<T>);
+}
+
+/** "Where needs opset ≥ 9" or, when the element type asks for more, "Where needs opset ≥ 16 for bfloat16". */
+function needsText(p: Planned): string {
+  const dt = elementType(p.facts);
+  const forType = dt !== undefined && p.form.minOpset(dt) > p.form.minOpset(DT.FLOAT) ? ` for ${dtypeName(dt)}` : '';
+  return `needs opset ≥ ${p.needs}${forType}`;
+}
+
+interface OpsetPlan {
+  /** The default-domain opset after the transaction: the model's, raised if a form needs it. */
+  to: number;
+  raiseModel: boolean;
+  /** Functions whose default-domain import moves to `to`, with their old version. */
+  raiseFunctions: Map<number, number>;
+  notes: string[];
+}
+
+/**
+ * One default-domain opset for the whole transaction: the highest any chosen form needs. The model
+ * and every function holding a rewritten node move up to it (a function's body must resolve each
+ * op to the same definition as the model would, so it travels with the model), and so do functions
+ * that imported the model's own version. Refused, naming the ops, when that would put any other
+ * node under a new definition.
+ */
+function planOpsets(model: ModelProto, planned: readonly Planned[], rewritten: ReadonlySet<string>): OpsetPlan {
+  const from = opsetOf(model) ?? 1;
+  const to = Math.max(from, ...planned.map((p) => p.needs));
+  const hosting = new Set(planned.map((p) => holderOf(p.facts.scope)).filter((i): i is number => i !== undefined));
+  const raiseFunctions = new Map<number, number>();
+  model.functions.forEach((f, i) => {
+    const v = defaultOpset(f.opsetImport);
+    if (v === undefined) return;
+    if (hosting.has(i) ? v < to : from < to && v === from) raiseFunctions.set(i, v);
+  });
+  const notes: string[] = [];
+  const raised = (holder: number | undefined, old: number, what: string) => {
+    const blockers = raiseBlockers(model, old, to, rewritten, (s) => holderOf(s) === holder);
+    if (blockers.length === 0) {
+      notes.push(`Raised ${what} from opset ${old} to ${to}: every other node keeps its definition.`);
+      return;
+    }
+    const wanting = planned.filter((p) => p.needs > old || holderOf(p.facts.scope) === holder);
+    const first = wanting.find((p) => p.needs === to) ?? wanting[0] ?? planned[0]!;
+    const forms = [...new Set(wanting.map((p) => p.form.label))].join(', ');
+    const reason = holder !== undefined && first.needs <= old
+      ? `the new nodes must resolve to the same op definitions in ${what} (opset ${old}) as in the model (opset ${to}), but raising ${what} to opset ${to} would change the definition of other nodes' ops: ${describeBlockers(blockers)}. OpFit does not raise an opset when that could change what other nodes compute.`
+      : `${needsText(first)}; ${what} is opset ${old}, and raising it would change the definition of other nodes' ops: ${describeBlockers(blockers)}. OpFit does not raise an opset when that could change what other nodes compute.`;
+    throw new RewriteRefused(`${forms} ${reason}`, reason);
+  };
+  if (from < to) raised(undefined, from, 'the model');
+  for (const [i, old] of raiseFunctions) raised(i, old, `function ${model.functions[i]!.name}`);
+  return { to, raiseModel: from < to, raiseFunctions, notes };
+}
+
+/**
+ * ONNX lets a function import another version of an opset than the model only when every node of
+ * its body resolves to the same definition under both. Returns why the result breaks that for a
+ * node it added (or for an old node that kept it before), or undefined.
+ */
+function functionOpsetClash(before: ModelProto, after: ModelProto, emitted: ReadonlySet<string>): string | undefined {
+  const mBefore = opsetOf(before) ?? 1;
+  const mAfter = opsetOf(after) ?? 1;
+  for (const scope of allGraphs(after)) {
+    if (!scope.fn) continue;
+    const fAfter = defaultOpset(scope.fn.proto.opsetImport);
+    const fBefore = defaultOpset(before.functions[scope.fn.index]?.opsetImport ?? []);
+    if (fAfter === undefined || fAfter === mAfter) continue;
+    for (const node of scope.graph.node) {
+      if (node.domain !== '' && node.domain !== 'ai.onnx') continue;
+      if (sinceVersion(node.opType, fAfter) === sinceVersion(node.opType, mAfter)) continue;
+      const isNew = emitted.has(node.name);
+      if (!isNew && fBefore !== undefined && sinceVersion(node.opType, fBefore) !== sinceVersion(node.opType, mBefore)) continue;
+      return `function ${scope.fn.proto.name} imports opset ${fAfter} and the model opset ${mAfter}, and ${node.opType} is defined differently at those two, which ONNX does not allow inside a function`;
+    }
+  }
+  return undefined;
+}
+
 /**
  * Rewrites the picked PRelu nodes. Throws RewriteRefused, naming the node and the reason, when any
  * pick cannot be made correct for this target; the model passed in is never changed.
@@ -75,8 +176,7 @@ export function applyRewrites(
   opts: { alsoRewritten?: ReadonlySet<string> } = {},
 ): RewriteResult {
   const where = locate(model);
-  const opset = opsetOf(model) ?? 1;
-  const planned = picks.map((p) => {
+  const planned = picks.map((p): Planned => {
     const at = where.get(p.nodeId);
     const form = findForm(p.form);
     if (!at) throw new RewriteRefused(`there is no node ${p.nodeId} in this model`);
@@ -87,40 +187,38 @@ export function applyRewrites(
     const facts = preluFacts(model, at.scope, at.index);
     const refusal = form.refuse(facts);
     if (refusal) throw new RewriteRefused(`${form.label} cannot rewrite ${label}: ${refusal}`, refusal);
-    return { pick: p, form, facts, label };
+    return { pick: p, form, facts, label, needs: form.minOpset(elementType(facts)) };
   });
 
-  // One opset for the whole transaction: the highest any chosen form needs.
-  const needed = Math.max(opset, ...planned.map(({ form, facts }) => form.minOpset(elementType(facts))));
-  const notes: string[] = [];
-  if (needed > opset) {
-    const rewritten = new Set([...picks.map((p) => p.nodeId), ...(opts.alsoRewritten ?? [])]);
-    const blocker = raiseBlocker(model, opset, needed, rewritten);
-    const which = planned.filter(({ form, facts }) => form.minOpset(elementType(facts)) > opset).map((p) => p.form.label);
-    if (blocker) throw new RewriteRefused(`${[...new Set(which)].join(', ')} needs opset ≥ ${needed} (model is opset ${opset}), but ${blocker}`);
-    notes.push(`Raised the model from opset ${opset} to ${needed}: every other node keeps its meaning.`);
-  }
-  const irVersion = Math.max(Number(model.irVersion), minIrVersion(needed));
+  const rewritten = new Set([...picks.map((p) => p.nodeId), ...(opts.alsoRewritten ?? [])]);
+  const plan = planOpsets(model, planned, rewritten);
+  const notes: string[] = [...plan.notes];
+  const irVersion = Math.max(Number(model.irVersion), minIrVersion(plan.to));
   const taken = allNames(model);
 
   // Emit per graph, deepest graphs first, so rewriting a graph never shifts the node indices in a
-  // path that leads to a deeper one.
-  const byGraph = new Map<string, { path: GraphPath; items: typeof planned }>();
+  // path that leads to a deeper one. (Function bodies are roots of their own: their paths never
+  // pass through the main graph's nodes.)
+  const byGraph = new Map<string, { path: GraphPath; items: Planned[] }>();
   for (const p of planned) {
     const key = pathKey(p.facts.scope.path);
     const entry = byGraph.get(key) ?? { path: p.facts.scope.path, items: [] };
     entry.items.push(p);
     byGraph.set(key, entry);
   }
-  const emitted = new Set<string>();
+  const emitted = new Map<string, string>(); // emitted node name → the form's label
   const slopes = planned.flatMap((p) => (p.facts.slopeSource.kind === 'initializer' || p.facts.slopeSource.kind === 'constant' ? [{ name: p.facts.slope, path: p.facts.slopeSource.scope.path }] : []));
   const groups = [...byGraph.values()].sort((a, b) => b.path.length - a.path.length);
   let out = model;
   for (const [gi, { path, items }] of groups.entries()) {
     const replacements = new Map<number, NodeProto[]>();
     const inits: TensorProto[] = [];
-    for (const { form, facts, label } of items) {
-      const b = new Builder(taken, irVersion >= 4, facts.node.name || facts.node.output[0] || 'prelu');
+    // Reshaped copies of one constant slope, shared by the PRelu nodes of this graph that use it.
+    const shared = new Map<string, string>();
+    for (const { form, facts, label } of [...items].sort((a, b) => a.facts.index - b.facts.index)) {
+      // A function body has no initializers, and in IR < 4 every initializer must also be a graph
+      // input: new constants are Constant nodes there.
+      const b = new Builder(taken, irVersion >= 4 && !facts.scope.fn, facts.node.name || facts.node.output[0] || 'prelu', shared);
       try {
         form.emit(facts, b);
       } catch (e) {
@@ -130,7 +228,7 @@ export function applyRewrites(
       // still reads like the original (profilers, diffs and users look nodes up by name).
       const heir = b.nodes.find((n) => n.output.includes(facts.node.output[0] ?? ''));
       if (heir && facts.node.name) heir.name = facts.node.name;
-      b.nodes.forEach((n) => emitted.add(n.name));
+      b.nodes.forEach((n) => emitted.set(n.name, form.label));
       replacements.set(facts.index, b.nodes);
       inits.push(...b.initializers);
       notes.push(`${label}: PRelu → ${form.formula}${b.notes.length ? ` (${b.notes.join('; ')})` : ''}.`);
@@ -148,16 +246,20 @@ export function applyRewrites(
     const next = groups[gi + 1]?.path.length ?? -1;
     if (next < depth) out = dropUnusedSlopes(out, slopes.filter((s) => s.path.length > next && s.path.length <= depth));
   }
-  if (needed > opset) {
-    out = shallowCopy(out, {
-      irVersion: BigInt(irVersion),
-      opsetImport: out.opsetImport.map((o) => (o.domain === '' || o.domain === 'ai.onnx' ? shallowCopy(o, { version: BigInt(needed) }) : o)),
-    });
-  }
+  if (plan.raiseModel) out = shallowCopy(withDefaultOpset(out, plan.to), { irVersion: BigInt(irVersion) });
+  for (const i of plan.raiseFunctions.keys()) out = replaceFunction(out, i, (f) => withDefaultOpset(f, plan.to));
 
+  const clash = functionOpsetClash(model, out, new Set(emitted.keys()));
+  if (clash) {
+    const forms = [...new Set(planned.filter((p) => p.facts.scope.fn).map((p) => p.form.label))].join(', ');
+    throw new RewriteRefused(`${forms} cannot rewrite inside a function here: ${clash}`, clash);
+  }
   // The target must be able to run everything we emitted; otherwise this form is not for it.
   const left = checkModel(out, target).find((f) => INCOMPATIBLE.has(f.status) && emitted.has(f.node));
-  if (left) throw new RewriteRefused(`the result still has a node ${target.name} cannot run (${left.op}: ${left.reason})`);
+  if (left) {
+    const reason = `it would add a ${left.op} node, which ${target.name} cannot run: ${left.reason}`;
+    throw new RewriteRefused(`${emitted.get(left.node)} is not for ${target.name}: ${reason}`, reason);
+  }
   return { model: out, notes };
 }
 
@@ -171,7 +273,8 @@ function dropUnusedSlopes(model: ModelProto, slopes: { name: string; path: Graph
     if (seen.has(key)) continue;
     seen.add(key);
     const graphs = allGraphs(out);
-    const used = graphs.some((s) => s.consumers.has(name) || s.outputs.has(name));
+    // Names are scoped: the main graph's tree and each function body are separate name spaces.
+    const used = graphs.some((s) => sameRoot(s.path, path) && (s.consumers.has(name) || s.outputs.has(name)));
     const owner = graphs.find((s) => pathKey(s.path) === pathKey(path));
     if (used || !owner || owner.inputs.has(name)) continue;
     out = replaceGraphAt(out, path, (g: GraphProto) =>

@@ -2,6 +2,7 @@
 // alpha is a float32 attribute, so the slope must be representable in float32.
 import { DT } from '../../onnx/dtypes';
 import { slopeSize } from '../../graph/prelu';
+import { isExternal } from '../../onnx/tensor';
 import { elementType, type Form } from './common';
 
 export const leaky: Form = {
@@ -14,6 +15,7 @@ export const leaky: Form = {
   refuse(f) {
     const dt = elementType(f);
     if (dt !== DT.FLOAT && dt !== DT.FLOAT16 && dt !== DT.DOUBLE && dt !== DT.BFLOAT16) return 'LeakyRelu takes floating-point inputs only';
+    if (f.slopeTensor && isExternal(f.slopeTensor)) return 'the slope is stored as external data, outside the model file, and LeakyRelu needs its value written into the node';
     if (!f.slopeValues) return 'the slope is not a constant, and LeakyRelu needs its value when the model is built';
     if (slopeSize(f) !== 1) return `the slope has ${f.slopeValues.length} values; LeakyRelu has one alpha`;
     const v = f.slopeValues[0]!;
