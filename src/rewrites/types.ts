@@ -11,6 +11,8 @@ export interface Form {
   formula: string;
   /** Plainly, where this form's numbers can differ from PRelu's. Empty when exact. */
   caveat: string;
+  /** Where a runtime (measured, named) gives other numbers than the form's ONNX meaning. */
+  runtimeNote?: string;
   /** Lower is preferred when several forms are valid. Exact forms first. */
   rank: number;
   /** The lowest default-domain opset at which every op this form emits exists for `dtype`. */

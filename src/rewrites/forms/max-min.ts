@@ -8,7 +8,10 @@ export const maxMin: Form = {
   id: 'max-min',
   label: 'Max + slope·Min',
   formula: 'Add(Max(x, 0), Mul(slope, Min(x, 0)))',
-  caveat: 'An infinite slope turns x > 0 into NaN (inf·0); −0.0 may become +0.0; backends whose Max/Min skip NaN turn NaN into 0.',
+  caveat:
+    'Differs from PRelu on: x = −0.0, which comes out +0.0 (in ONNX Runtime for every slope but −0) where PRelu keeps −0.0; a slope of +0 with x < 0, which gives +0.0 where PRelu gives −0.0; ' +
+    'an infinite slope, which gives NaN for every x ≥ 0, ±0 and +inf included, where PRelu gives x (inf·0 = NaN); and NaN inputs on runtimes ' +
+    'whose Max/Min return the non-NaN operand, which turn NaN into 0 (ONNX Runtime keeps NaN). Exact on every other input.',
   rank: 2,
   // Max-8/Min-8 broadcast; integer types from Max-12/Min-12; bfloat16 from 13.
   minOpset: (dt) => (dt === DT.BFLOAT16 ? 13 : isInteger(dt) ? 12 : 8),

@@ -8,7 +8,11 @@ export const reluNeg: Form = {
   id: 'relu-neg',
   label: 'Relu − slope·Relu(−x)',
   formula: 'Sub(Relu(x), Mul(slope, Relu(Neg(x))))',
-  caveat: 'An infinite slope turns x > 0 into NaN (inf·0); −0.0 becomes +0.0; runtimes whose Relu maps NaN to 0 lose NaN.',
+  caveat:
+    'Differs from PRelu on: x = −0.0, which comes out +0.0 when the slope is negative or −0 (measured in ONNX Runtime; a runtime whose Relu ' +
+    'returns +0 for −0 does it for every slope); a slope of +0 with x < 0, which gives +0.0 where PRelu gives −0.0; an infinite slope, which ' +
+    'gives NaN for every x ≥ 0, ±0 and +inf included, where PRelu gives x (inf·0 = NaN); and NaN inputs on runtimes whose Relu maps NaN to 0 ' +
+    '(ONNX Runtime keeps NaN). Exact on every other input.',
   rank: 3,
   // Relu-14 adds integer and bfloat16 types; otherwise Relu-6, Neg-6, Mul-7, Sub-7 (broadcasting).
   minOpset: (dt) => (isInteger(dt) || dt === DT.BFLOAT16 ? 14 : 7),

@@ -8,6 +8,9 @@ export const where: Form = {
   label: 'Where',
   formula: 'Where(Less(x, 0), Mul(slope, x), x)',
   caveat: '',
+  runtimeNote:
+    'ONNX Runtime 1.30\'s Where kernel returns +0.0 where the selected slope·x is −0.0 (a slope of +0 with x < 0); PRelu gives −0.0 there. ' +
+    'The form itself is exact.',
   rank: 0,
   // Where-9, Less-9 (integer types), Mul-7; bfloat16 needs Less-13, Mul-13 and Where-16.
   minOpset: (dt) => (dt === DT.BFLOAT16 ? 16 : 9),
