@@ -3,6 +3,7 @@
 import { create } from '@bufbuild/protobuf';
 import { TensorProtoSchema, type TensorProto } from 'onnx-buf';
 import { DT, dtypeSize } from './dtypes';
+import { externalBytesSync } from './external';
 
 export function tensorElementCount(t: TensorProto): number {
   return t.dims.reduce((n, d) => n * Number(d), 1);
@@ -57,12 +58,18 @@ function floatToBf16(v: number): number {
   return (x + 0x7fff + ((x >>> 16) & 1)) >>> 16; // round to nearest even
 }
 
-/** The tensor's values as numbers, or undefined if they are not stored inline or too many. */
+/**
+ * The tensor's values as numbers, or undefined if there are more than `limit` or they cannot be
+ * read. External data is read only here, and only for tensors within the limit: from the data
+ * file attached when the model was opened (src/onnx/external.ts), or undefined when it is missing.
+ */
 export function readTensorValues(t: TensorProto, limit = 1 << 20): number[] | undefined {
   const n = tensorElementCount(t);
-  if (n > limit || isExternal(t)) return undefined;
-  const raw = t.rawData;
-  if (raw.length > 0) {
+  if (n > limit) return undefined;
+  const external = isExternal(t);
+  const raw = external ? externalBytesSync(t) : t.rawData;
+  if (!raw) return undefined;
+  if (raw.length > 0 || external) {
     const size = dtypeSize(t.dataType);
     if (size === undefined || raw.length < n * size) return undefined;
     const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
