@@ -4,8 +4,9 @@
 //   opfit convert MODEL... --target ID [--form ID] (-o OUT | --out-dir DIR)
 // A target is a built-in id or a profile file (./my-npu.json, as the app exports it).
 // Bad input: one clear line on stderr and exit 1. Usage errors: exit 2.
-import { existsSync, readFileSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { existsSync, readFileSync, realpathSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import pkg from '../../package.json';
 import { parseArgs } from 'node:util';
 import { readModel, writeModel, ModelReadError } from '../onnx/model';
 import { TARGETS, findTarget, validateProfile } from '../targets/registry';
@@ -15,6 +16,7 @@ import { FORM_IDS } from '../rewrites/registry';
 import type { TargetProfile } from '../targets/types';
 
 const USAGE = `usage:
+  opfit --version
   opfit targets [--json]
   opfit inspect MODEL --target ID[,ID…] [--json]
   opfit convert MODEL... --target ID [--form ID] (-o OUT | --out-dir DIR)
@@ -72,12 +74,37 @@ function target(spec: string | undefined): TargetProfile {
 
 function load(path: string) {
   let bytes: Uint8Array;
+  if (existsSync(path) && statSync(path).isDirectory()) throw new InputError(`${path} is a directory; give the path of an .onnx file`);
   try {
     bytes = new Uint8Array(readFileSync(path));
   } catch (e) {
     throw new InputError(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
   }
   return { bytes, model: readModel(bytes, path) };
+}
+
+/** The same file, even through different spellings or links. */
+function samePath(a: string, b: string): boolean {
+  const real = (p: string) => (existsSync(p) ? realpathSync(p) : resolve(p));
+  return real(a) === real(b);
+}
+
+/** Writes an output file; a file-system failure becomes one line that says what to do. */
+function writeOutput(out: string, data: Uint8Array, outDir?: string): void {
+  try {
+    if (outDir) mkdirSync(outDir, { recursive: true });
+    writeFileSync(out, data);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why =
+      code === 'ENOENT' ? `the folder ${dirname(out)} does not exist`
+      : code === 'EISDIR' ? `${out} is a directory (use --out-dir DIR to write into a directory)`
+      : code === 'EEXIST' || code === 'ENOTDIR' ? `${outDir ?? dirname(out)} exists and is not a directory`
+      : code === 'EACCES' || code === 'EPERM' ? `no permission to write there`
+      : code === 'ENOSPC' ? 'the disk is full'
+      : (e as Error).message;
+    throw new InputError(`cannot write ${out}: ${why}`);
+  }
 }
 
 function cmdTargets(args: string[]) {
@@ -129,6 +156,10 @@ function cmdConvert(args: string[]) {
       seen.set(basename(path), path);
     }
   }
+  for (const path of positionals) {
+    const out = values.o ?? join(values['out-dir']!, basename(path));
+    if (samePath(out, path)) throw new UsageError(`refusing to overwrite the input ${path}: write the converted model somewhere else`);
+  }
   let failed = 0;
   for (const path of positionals) {
     const out = values.o ?? join(values['out-dir']!, basename(path));
@@ -143,8 +174,7 @@ function cmdConvert(args: string[]) {
       }
       // Nothing to rewrite: a byte-identical copy, not a re-encoding.
       const changed = result.model !== model;
-      if (values['out-dir']) mkdirSync(values['out-dir'], { recursive: true });
-      writeFileSync(out, changed ? writeModel(result.model) : bytes);
+      writeOutput(out, changed ? writeModel(result.model) : bytes, values['out-dir']);
       const summary = result.unfixed.length
         ? `${changed ? `${result.notes.length} change(s), ` : 'copied unchanged, '}but ${result.unfixed.length} node(s) not fixed: ${t.name} cannot run this output as it is`
         : changed ? `${result.notes.length} change(s)` : 'nothing to rewrite, copied unchanged';
@@ -174,6 +204,7 @@ function main(argv: string[]) {
     else if (cmd === 'inspect') cmdInspect(rest);
     else if (cmd === 'convert') cmdConvert(rest);
     else if (cmd === '--help' || cmd === '-h' || cmd === 'help') console.log(USAGE);
+    else if (cmd === '--version' || cmd === '-V') console.log(`opfit ${pkg.version}`);
     else throw new UsageError(cmd ? `unknown command "${cmd}"` : 'no command given');
   } catch (e) {
     if (e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
