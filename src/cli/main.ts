@@ -14,12 +14,14 @@ import { checkModel, INCOMPATIBLE } from '../targets/check';
 import { applyRewrites, fixAll, RewriteRefused, type Pick } from '../rewrites/engine';
 import { FORM_IDS } from '../rewrites/registry';
 import type { TargetProfile } from '../targets/types';
+import { runVerifyCommand, verifyBytes, VERIFY_USAGE } from './verify';
 
 const USAGE = `usage:
   opfit --version
   opfit targets [--json]
   opfit inspect MODEL --target ID[,ID…] [--json]
-  opfit convert MODEL... --target ID [--form ID] (-o OUT | --out-dir DIR)
+  opfit convert MODEL... --target ID [--form ID] (-o OUT | --out-dir DIR) [--verify [--edge] [--tolerance T] [--seed N]]
+  ${VERIFY_USAGE.replace(/^usage:\n\s*/, '')}
 
 targets: an id from \`opfit targets\`, or a profile file (e.g. ./my-npu.json)
 
@@ -137,11 +139,19 @@ function cmdInspect(args: string[]) {
   });
 }
 
-function cmdConvert(args: string[]) {
+async function cmdConvert(args: string[]) {
   const { values, positionals } = parseArgs({
     args, allowPositionals: true,
-    options: { target: { type: 'string' }, form: { type: 'string' }, o: { type: 'string', short: 'o' }, 'out-dir': { type: 'string' } },
+    options: {
+      target: { type: 'string' }, form: { type: 'string' }, o: { type: 'string', short: 'o' }, 'out-dir': { type: 'string' },
+      verify: { type: 'boolean' }, edge: { type: 'boolean' }, tolerance: { type: 'string' }, seed: { type: 'string' },
+    },
   });
+  const tolerance = values.tolerance === undefined ? 1e-5 : Number(values.tolerance);
+  const seed = values.seed === undefined ? 1 : Number(values.seed);
+  if (!Number.isFinite(tolerance) || tolerance < 0) throw new UsageError(`--tolerance takes a number ≥ 0, not "${values.tolerance}"`);
+  if (!Number.isInteger(seed) || seed < 0) throw new UsageError(`--seed takes a whole number ≥ 0, not "${values.seed}"`);
+  if (!values.verify && (values.edge || values.tolerance !== undefined || values.seed !== undefined)) throw new UsageError('--edge, --tolerance and --seed go with --verify');
   if (positionals.length === 0) throw new UsageError('convert needs at least one MODEL');
   const t = target(values.target);
   if (values.form && !FORM_IDS.includes(values.form as Pick['form'])) throw new UsageError(`unknown form "${values.form}"; forms: ${FORM_IDS.join(', ')}`);
@@ -174,7 +184,8 @@ function cmdConvert(args: string[]) {
       }
       // Nothing to rewrite: a byte-identical copy, not a re-encoding.
       const changed = result.model !== model;
-      writeOutput(out, changed ? writeModel(result.model) : bytes, values['out-dir']);
+      const written = changed ? writeModel(result.model) : bytes;
+      writeOutput(out, written, values['out-dir']);
       const summary = result.unfixed.length
         ? `${changed ? `${result.notes.length} change(s), ` : 'copied unchanged, '}but ${result.unfixed.length} node(s) not fixed: ${t.name} cannot run this output as it is`
         : changed ? `${result.notes.length} change(s)` : 'nothing to rewrite, copied unchanged';
@@ -184,6 +195,11 @@ function cmdConvert(args: string[]) {
         console.error(`  not fixed: ${u.node}: ${u.why}`);
       }
       if (result.unfixed.length) failed++;
+      if (values.verify && changed) {
+        // Prove it: both models in ONNX Runtime on the same inputs, and every rewritten node alone.
+        const code = await verifyBytes({ bytes, name: path }, { bytes: written, name: out }, { mode: values.edge ? 'edge' : 'random', seed, tolerance, sizes: {}, local: true });
+        if (code !== 0) failed++;
+      }
     } catch (e) {
       if (e instanceof ModelReadError || e instanceof InputError) {
         console.error(`opfit: ${e.message}`); // these messages already name the file
@@ -197,12 +213,13 @@ function cmdConvert(args: string[]) {
   if (failed) process.exitCode = 1;
 }
 
-function main(argv: string[]) {
+async function main(argv: string[]) {
   const [cmd, ...rest] = argv;
   try {
     if (cmd === 'targets') cmdTargets(rest);
     else if (cmd === 'inspect') cmdInspect(rest);
-    else if (cmd === 'convert') cmdConvert(rest);
+    else if (cmd === 'convert') await cmdConvert(rest);
+    else if (cmd === 'verify') process.exitCode = await runVerifyCommand(rest);
     else if (cmd === '--help' || cmd === '-h' || cmd === 'help') console.log(USAGE);
     else if (cmd === '--version' || cmd === '-V') console.log(`opfit ${pkg.version}`);
     else throw new UsageError(cmd ? `unknown command "${cmd}"` : 'no command given');
@@ -219,4 +236,4 @@ function main(argv: string[]) {
   }
 }
 
-main(process.argv.slice(2));
+void main(process.argv.slice(2));

@@ -1,0 +1,58 @@
+// `opfit verify` and `opfit convert … --verify` through the built CLI, as a user runs them: a real
+// conversion proves itself (exit 0), and a converted model whose numbers were tampered with fails
+// (exit 1) — the check can fail.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readModel, writeModel } from '../../src/onnx/model';
+import { makeTensor, readTensorValues } from '../../src/onnx/tensor';
+import { shallowCopy } from '../../src/graph/edit';
+import { cli, ensureCli } from '../helpers/cli';
+import { SHARED } from '../helpers/paths';
+
+const MODEL = join(SHARED, 'onnx/minifasnet-v2.onnx');
+let dir: string;
+beforeAll(() => {
+  ensureCli();
+  dir = mkdtempSync(join(tmpdir(), 'opfit-cli-verify-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('opfit verify from the command line', () => {
+  it('convert --verify proves a no-prelu conversion of minifasnet (exit 0)', () => {
+    const out = join(dir, 'mf.onnx');
+    const r = cli(['convert', MODEL, '--target', 'no-prelu', '-o', out, '--verify']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^pass: All 1 output\(s\) agree/m);
+    expect(r.stdout).toMatch(/Every rewritten node passed the local check/);
+  });
+
+  it('verify --edge passes on the same pair, and fails (exit 1) once one slope value is changed', () => {
+    const out = join(dir, 'mf.onnx');
+    expect(cli(['verify', MODEL, out, '--edge']).code).toBe(0);
+
+    // Tamper: scale the slope of the first Mul that reads a weight.
+    const model = readModel(new Uint8Array(readFileSync(out)));
+    const g = model.graph!;
+    const mul = g.node.find((n) => n.opType === 'Mul' && g.initializer.some((t) => t.name === n.input[0]))!;
+    const slope = g.initializer.find((t) => t.name === mul.input[0])!;
+    const values = readTensorValues(slope)!.map((v) => v * 1.5);
+    const changed = makeTensor(slope.name, slope.dataType, slope.dims.map(Number), values);
+    const tampered = shallowCopy(model, { graph: shallowCopy(g, { initializer: g.initializer.map((t) => (t === slope ? changed : t)) }) });
+    const bad = join(dir, 'tampered.onnx');
+    writeFileSync(bad, writeModel(tampered));
+
+    const r = cli(['verify', MODEL, bad]);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/^opfit: verify failed/);
+    expect(r.stdout).toMatch(/FAIL/);
+  });
+
+  it('usage errors exit 2', () => {
+    expect(cli(['verify', MODEL]).code).toBe(2);
+    expect(cli(['convert', MODEL, '--target', 'no-prelu', '-o', join(dir, 'x.onnx'), '--edge']).code).toBe(2);
+  });
+});
