@@ -299,3 +299,37 @@ export function blobDataFile(blob: Blob, name: string): DataFile {
     },
   };
 }
+
+/** Which of several chosen or dropped files is the model (the first .onnx), which are its data files. */
+export function splitModelAndData<T extends { name: string }>(files: readonly T[]): { model?: T; data: T[]; otherModels: T[] } {
+  const isModel = (f: T) => /\.onnx$/i.test(f.name);
+  const model = files.find(isModel) ?? files[0];
+  return {
+    model,
+    data: files.filter((f) => f !== model && !isModel(f)),
+    otherModels: files.filter((f) => f !== model && isModel(f)),
+  };
+}
+
+export interface ConnectedData {
+  external: ExternalData;
+  report: ExternalReport;
+  /** For the user, when a data file the model expects is missing or unusable. */
+  message?: string;
+  /** Set while the small external tensors are being read ahead; check the model again when it settles. */
+  ready?: Promise<void>;
+}
+
+/**
+ * Connects a just-opened model to the data files picked with it (browser: blobDataFile), and reads
+ * ahead the small external tensors (slopes, shapes) that the checker and rewrites read
+ * synchronously. Large weights are not read.
+ */
+export function connectDataFiles(model: ModelProto, modelName: string, files: readonly DataFile[], advice = BROWSER_ADVICE): ConnectedData {
+  const external = new ExternalData(files);
+  const report = attachExternalData(model, external);
+  const message = missingDataMessage(modelName, report, advice);
+  const usable = report.files.some((f) => f.file && !f.problem);
+  const ready = usable ? external.prefetch(allModelTensors(model)).catch(() => { /* a failed read leaves values unknown */ }) : undefined;
+  return { external, report, message, ready };
+}
