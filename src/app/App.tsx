@@ -75,7 +75,7 @@ function EmptyState() {
       <p>Drop an ONNX model anywhere on the page, or</p>
       <label className="button">
         Choose a file…
-        <input type="file" accept=".onnx" hidden onChange={(e) => openFile(e.currentTarget)} />
+        <input type="file" multiple accept=".onnx,application/octet-stream" hidden onChange={(e) => openFile(e.currentTarget)} />
       </label>
       <p className="muted">Nothing is uploaded: the model stays in this browser tab.</p>
     </div>

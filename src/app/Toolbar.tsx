@@ -19,7 +19,7 @@ export function Toolbar() {
       <h1>OpFit</h1>
       <label className="button">
         Open model
-        <input type="file" accept=".onnx,application/octet-stream" className="visually-hidden" onChange={(e) => openFile(e.currentTarget)} />
+        <input type="file" multiple accept=".onnx,application/octet-stream" className="visually-hidden" onChange={(e) => openFile(e.currentTarget)} />
       </label>
       <span className="file-name" title={fileName}>{fileName ?? 'no model'}</span>
       <label className="target">
@@ -49,7 +49,7 @@ export function Toolbar() {
         disabled={!hasModel}
         onClick={() => {
           const out = download();
-          if (out) saveBytes(out.bytes, out.name);
+          if (out) saveBytes(out.chunks, out.name);
         }}
       >
         Download

@@ -1,15 +1,26 @@
 // Getting files in (picker, drop anywhere) and out (download), without any server.
 import { useEffect, useState } from 'react';
 import { useStore } from './store';
+import { blobDataFile, splitModelAndData } from '../onnx/external';
 
 export async function openBlob(file: File): Promise<void> {
-  const bytes = new Uint8Array(await file.arrayBuffer());
-  useStore.getState().open(bytes, file.name);
+  await openFiles([file]);
+}
+
+/**
+ * Opens the model among `files` (the first .onnx); the other non-.onnx files are its external data
+ * files, read only in the ranges a tensor needs. Returns how many other models were left unopened.
+ */
+export async function openFiles(files: readonly File[]): Promise<number> {
+  const { model, data, otherModels } = splitModelAndData(files);
+  if (!model) return 0;
+  const bytes = new Uint8Array(await model.arrayBuffer());
+  useStore.getState().open(bytes, model.name, data.map((f) => blobDataFile(f, f.name)));
+  return otherModels.length;
 }
 
 export function openFile(input: HTMLInputElement): void {
-  const file = input.files?.[0];
-  if (file) void openBlob(file);
+  if (input.files?.length) void openFiles([...input.files]);
   input.value = ''; // choosing the same file again must open it again
 }
 
@@ -27,11 +38,10 @@ export function useFileDrop(): boolean {
       e.preventDefault();
       depth = 0;
       setDragging(false);
-      const files = e.dataTransfer!.files;
-      const file = files[0];
-      if (file) void openBlob(file).then(() => {
-        if (files.length > 1 && !useStore.getState().error) {
-          useStore.setState({ notice: `Opened ${file.name}, the first of ${files.length} dropped files: OpFit works on one model at a time.` });
+      const files = [...e.dataTransfer!.files];
+      void openFiles(files).then((others) => {
+        if (others > 0 && !useStore.getState().error) {
+          useStore.setState({ notice: `Opened ${splitModelAndData(files).model!.name}, the first of ${files.length} dropped files: OpFit works on one model at a time.` });
         }
       });
     };
@@ -49,8 +59,10 @@ export function useFileDrop(): boolean {
   return dragging;
 }
 
-export function saveBytes(bytes: Uint8Array, name: string, type = 'application/octet-stream'): void {
-  const url = URL.createObjectURL(new Blob([bytes as BlobPart], { type }));
+/** Saves bytes, or chunks (a model's spliced save: the Blob is built from the slices, never one big copy here). */
+export function saveBytes(bytes: Uint8Array | readonly Uint8Array[], name: string, type = 'application/octet-stream'): void {
+  const parts = (bytes instanceof Uint8Array ? [bytes] : [...bytes]) as BlobPart[];
+  const url = URL.createObjectURL(new Blob(parts, { type }));
   const a = document.createElement('a');
   a.href = url;
   a.download = name;

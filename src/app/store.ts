@@ -2,7 +2,8 @@
 // core modules; this file only calls them and keeps the results.
 import { create } from 'zustand';
 import type { ModelProto } from 'onnx-buf';
-import { readModel, writeModel, ModelReadError } from '../onnx/model';
+import { readModel, saveModelChunks, ModelReadError } from '../onnx/model';
+import { connectDataFiles, externalLocations, type DataFile } from '../onnx/external';
 import { graphAt, type GraphPath } from '../graph/scope';
 import { checkModel, type Finding } from '../targets/check';
 import { findTarget, TARGETS } from '../targets/registry';
@@ -38,7 +39,8 @@ export interface AppState {
   sideTab: 'findings' | 'report' | 'compare';
   compareIds: string[];
 
-  open(bytes: Uint8Array, fileName: string): void;
+  /** `dataFiles`: external data files picked or dropped with the model (see src/onnx/external.ts). */
+  open(bytes: Uint8Array, fileName: string, dataFiles?: DataFile[]): void;
   setTarget(id: string): void;
   select(id: string | undefined, focus?: boolean): void;
   enterGraph(path: GraphPath): void;
@@ -47,7 +49,8 @@ export interface AppState {
   undo(): void;
   redo(): void;
   dismissError(): void;
-  download(): { bytes: Uint8Array; name: string } | undefined;
+  /** The file to save, as chunks for `new Blob(chunks)`: unchanged parts are views of the opened file. */
+  download(): { chunks: Uint8Array[]; name: string } | undefined;
   setFilter(filter: AppState['filter']): void;
   setSideTab(tab: AppState['sideTab']): void;
   setCompareIds(ids: string[]): void;
@@ -94,12 +97,19 @@ const target = (id: string) => get().customTargets.find((t) => t.id === id) ?? f
     sideTab: 'findings',
     compareIds: ['onnxruntime', 'tensorrt-8'],
 
-    open(bytes, fileName) {
+    open(bytes, fileName, dataFiles = []) {
       try {
         const model = readModel(bytes, fileName);
+        const data = connectDataFiles(model, fileName, dataFiles);
         set({
           fileName, original: bytes, model, past: [], future: [], selected: undefined, viewPath: [], filter: undefined,
-          findings: checkModel(model, target(get().targetId)), error: undefined, notice: `Opened ${fileName}`,
+          findings: checkModel(model, target(get().targetId)), error: data.message,
+          notice: `Opened ${fileName}${dataFiles.length ? ` with ${dataFiles.map((f) => f.name).join(', ')}` : ''}`,
+        });
+        // Slopes kept in data files are read ahead asynchronously: check again once they are in.
+        void data.ready?.then(() => {
+          const s = get();
+          if (s.original === bytes && s.model) set({ findings: checkModel(s.model, target(s.targetId)) });
         });
       } catch (e) {
         // The model the user had stays open: a bad file only costs a message.
@@ -208,9 +218,12 @@ const target = (id: string) => get().customTargets.find((t) => t.id === id) ?? f
       const { model, original, fileName, past, targetId } = get();
       if (!model || !original || !fileName) return undefined;
       const base = fileName.replace(/\.onnx$/i, '');
-      // Unchanged: the very bytes that were opened. Changed: re-encoded, every untouched part as it was.
-      const bytes = past.length === 0 ? original : writeModel(model);
-      return { bytes, name: `${base}.${targetId}.onnx` };
+      // Unchanged: the very bytes that were opened. Changed: the untouched parts as views of the
+      // opened bytes, spliced with the re-encoded ones (src/onnx/splice.ts).
+      const chunks = past.length === 0 ? [original] : saveModelChunks(model);
+      const locations = externalLocations(model);
+      if (locations.length) set({ notice: `Saved ${base}.${targetId}.onnx; it reads its weights from ${locations.join(', ')}: keep ${locations.length > 1 ? 'those files' : 'that file'} beside it.` });
+      return { chunks, name: `${base}.${targetId}.onnx` };
     },
   };
 });
