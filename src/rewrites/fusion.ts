@@ -15,7 +15,7 @@ import { create } from '@bufbuild/protobuf';
 import { AttributeProtoSchema, NodeProtoSchema, type GraphProto, type ModelProto, type NodeProto, type TensorProto } from 'onnx-buf';
 import { DT, dtypeName } from '../onnx/dtypes';
 import { isExternal, makeTensor, readTensorValues } from '../onnx/tensor';
-import { fmtShape, unidirectional } from '../graph/broadcast';
+import { broadcastShape, fmtShape, unidirectional } from '../graph/broadcast';
 import { shallowCopy } from '../graph/edit';
 import { nodeId, resolveTensor, scopeOpset, tensorFacts, type Dim, type GraphIndex } from '../graph/scope';
 
@@ -99,6 +99,28 @@ class Matcher {
     return false;
   }
 
+  /** The shape of a tensor: declared, a constant's, or carried through elementwise and broadcasting ops. */
+  shape(name: string, depth = 0): Dim[] | undefined {
+    const facts = tensorFacts(this.scope, name);
+    if (facts.shape) return facts.shape;
+    if (depth > 64) return undefined;
+    for (let s: GraphIndex | undefined = this.scope; s; s = s.parent) {
+      const i = s.producer.get(name);
+      if (i === undefined) continue;
+      const n = s.graph.node[i]!;
+      if (!isDefault(n) || n.output[0] !== name) return undefined;
+      const sub = new Matcher(this.model, s);
+      if (ELEMENTWISE.has(n.opType)) return n.input[0] ? sub.shape(n.input[0], depth + 1) : undefined;
+      if (BROADCASTING.has(n.opType)) {
+        const shapes = n.input.filter(Boolean).map((input) => sub.shape(input, depth + 1));
+        if (shapes.some((sh) => sh === undefined)) return undefined;
+        return (shapes as Dim[][]).reduce<Dim[] | undefined>((acc, sh) => (acc ? broadcastShape(acc, sh) : undefined), []);
+      }
+      return undefined;
+    }
+    return undefined;
+  }
+
   /** The rank of a tensor: declared, a constant's, or carried through ops that keep their input's rank. */
   rank(name: string, depth = 0): number | undefined {
     const facts = tensorFacts(this.scope, name);
@@ -141,6 +163,12 @@ class Matcher {
   }
 }
 
+/** Ops whose output has the shape of their first input. */
+const ELEMENTWISE = new Set([
+  'Relu', 'LeakyRelu', 'Sigmoid', 'Tanh', 'Neg', 'Abs', 'Exp', 'Log', 'Sqrt', 'Erf', 'Softplus', 'Softsign', 'Elu', 'Selu', 'Celu', 'HardSigmoid',
+  'HardSwish', 'Gelu', 'Mish', 'Clip', 'Cast', 'CastLike', 'Identity', 'Dropout', 'BatchNormalization', 'InstanceNormalization',
+  'LayerNormalization', 'Softmax', 'LogSoftmax', 'Sign', 'Floor', 'Ceil', 'Round', 'Reciprocal', 'Not', 'IsNaN', 'IsInf',
+]);
 /** Ops whose output has the rank of their first input. */
 const SAME_RANK = new Set([
   'Relu', 'LeakyRelu', 'PRelu', 'Sigmoid', 'Tanh', 'Neg', 'Abs', 'Exp', 'Log', 'Sqrt', 'Erf', 'Softplus', 'Softsign', 'Elu', 'Selu', 'Celu',
@@ -375,8 +403,8 @@ function unsafe(m: Matcher, match: FusionMatch): string | undefined {
   if (!allowed) return `PRelu at opset ${opset} does not take ${dtypeName(dt)}`;
   if (match.negate && (dt === DT.UINT32 || dt === DT.UINT64)) return 'the slope would have to be negated, which an unsigned type cannot hold';
   // The slope must broadcast one way to x, as PRelu needs; Mul broadcast both ways.
-  const xs = tensorFacts(scope, match.x).shape;
-  const ss = tensorFacts(scope, match.slope).shape;
+  const xs = m.shape(match.x);
+  const ss = m.shape(match.slope);
   if (!ss) return `the shape of the slope "${match.slope}" is not known, so whether it broadcasts to x as PRelu needs cannot be checked`;
   const size = ss.every((d): d is number => typeof d === 'number') ? ss.reduce((p, d) => p * d, 1) : undefined;
   if (xs) {
