@@ -10,7 +10,7 @@ import { readModel, ModelReadError } from '../onnx/model';
 import { fmtShape } from '../graph/broadcast';
 import { modelInputs, InputError, type FeedPlan, type InputMode } from '../verify/inputs';
 import { parseTensorFile, TensorFileError, type TensorFile } from '../verify/tensor-file';
-import { verifyModels, type VerifyReport } from '../verify/verify';
+import { fmtTolerance, verifyModels, type VerifyReport } from '../verify/verify';
 import { buildLocalPairs, runLocalCheck, type LocalResult } from '../verify/local';
 import { CRITERION, type OutputComparison } from '../verify/compare';
 import { fmtError, fmtValue } from '../verify/format';
@@ -166,7 +166,7 @@ export async function verifyBytes(
   }
   if (report.status === 'pass' && localOk) {
     io.out(`pass: ${report.summary}${flags.local ? ' Every rewritten node passed the local check.' : ''}`);
-    io.out(`  (${CRITERION}; T = ${flags.tolerance})`);
+    io.out(`  (${CRITERION}; T = ${fmtTolerance(flags.tolerance)})`);
     return 0;
   }
   if (report.status === 'original-cannot-run' && flags.local && localOk) {

@@ -144,6 +144,18 @@ export interface FeedDescription {
 
 const MAX_ELEMENTS = 1 << 28;
 
+/** Why a tensor from a file cannot feed an input (dtype, rank, a fixed size), or undefined. */
+export function fileMismatch(spec: InputSpec, file: { dtype: number; dims: readonly number[] }, where: string): string | undefined {
+  if (file.dtype !== spec.dtype) return `${where} holds ${dtypeName(file.dtype)} values, but input ${spec.name} is ${dtypeName(spec.dtype)}`;
+  if (file.dims.length !== spec.shape.length) return `${where} has shape ${fmtShape(file.dims)}, but input ${spec.name} has rank ${spec.shape.length} (${fmtShape(spec.shape)})`;
+  for (const [axis, d] of spec.shape.entries()) {
+    if (dimKey(spec.name, axis, d) === undefined && file.dims[axis] !== d) {
+      return `${where} has shape ${fmtShape(file.dims)}, but input ${spec.name} needs ${fmtShape(spec.shape)} (axis ${axis} must be ${d})`;
+    }
+  }
+  return undefined;
+}
+
 /** The feeds for a model's inputs, and a line per input saying where its values came from. */
 export function makeFeeds(specs: readonly InputSpec[], plan: FeedPlan): { feeds: NamedHostTensor[]; described: FeedDescription[] } {
   const sizes: Record<string, number> = { ...(plan.sizes ?? {}) };
@@ -154,14 +166,13 @@ export function makeFeeds(specs: readonly InputSpec[], plan: FeedPlan): { feeds:
     const file = files[spec.name];
     if (!file) continue;
     const where = file.source ?? `the file for ${spec.name}`;
-    if (file.dtype !== spec.dtype) throw new InputError(`${where} holds ${dtypeName(file.dtype)} values, but input ${spec.name} is ${dtypeName(spec.dtype)}`);
-    if (file.dims.length !== spec.shape.length) throw new InputError(`${where} has shape ${fmtShape(file.dims)}, but input ${spec.name} has rank ${spec.shape.length} (${fmtShape(spec.shape)})`);
+    const mismatch = fileMismatch(spec, file, where);
+    if (mismatch) throw new InputError(mismatch);
     spec.shape.forEach((d, axis) => {
       const got = file.dims[axis]!;
       const key = dimKey(spec.name, axis, d);
-      if (key === undefined) {
-        if (got !== d) throw new InputError(`${where} has shape ${fmtShape(file.dims)}, but input ${spec.name} needs ${fmtShape(spec.shape)} (axis ${axis} must be ${d})`);
-      } else if (boundBy[key] !== undefined && sizes[key] !== got) {
+      if (key === undefined) return;
+      if (boundBy[key] !== undefined && sizes[key] !== got) {
         throw new InputError(`${where} gives dimension ${key} the size ${got}, but ${boundBy[key]} gave it ${sizes[key]}`);
       } else {
         sizes[key] = got;

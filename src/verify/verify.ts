@@ -38,6 +38,9 @@ export interface Progress {
   label: string;
 }
 
+/** A tolerance as people write it: 1e-5 rather than 0.00001. */
+export const fmtTolerance = (t: number) => (t !== 0 && t < 1e-2 ? t.toExponential() : String(t));
+
 const firstLine = (e: unknown) => String((e as Error)?.message ?? e).split('\n').map((s) => s.trim()).filter(Boolean).slice(0, 3).join(' ');
 
 /** The nodes of a model ONNX Runtime cannot run, by the onnxruntime target profile, as "node (op): reason". */
@@ -128,7 +131,7 @@ export async function verifyModels(
   return {
     ...base, outputs, status: failed.length ? 'fail' : 'pass',
     summary: failed.length
-      ? `${failed.length} of ${outputs.length} output(s) differ beyond tolerance ${opts.tolerance}: ${failed.map((o) => o.name).join(', ')}.`
-      : `All ${outputs.length} output(s) agree within tolerance ${opts.tolerance}.`,
+      ? `${failed.length} of ${outputs.length} output(s) differ beyond tolerance ${fmtTolerance(opts.tolerance)}: ${failed.map((o) => o.name).join(', ')}.`
+      : `All ${outputs.length} output(s) agree within tolerance ${fmtTolerance(opts.tolerance)}.`,
   };
 }

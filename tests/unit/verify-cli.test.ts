@@ -34,7 +34,7 @@ describe('opfit verify', () => {
     expect(r.out).toContain('input.1          float32 [1,3,80,80]  random, seed 5');
     expect(r.out).toMatch(/max abs\s+max rel\s+result/);
     expect(r.out).toMatch(/\n {2}\S+\s+0\s+0\s+pass/);
-    expect(r.out).toMatch(/^pass: All \d+ output\(s\) agree within tolerance 0\.00001/m);
+    expect(r.out).toMatch(/^pass: All \d+ output\(s\) agree within tolerance 1e-5/m);
     expect(r.err).toBe('');
   });
 
@@ -54,7 +54,7 @@ describe('opfit verify', () => {
     const r = await cli(a, b, '--tolerance', '1e-3');
     expect(r.code).toBe(1);
     expect(r.out).toMatch(/ {2}y\s+\S+\s+\S+\s+FAIL {2}\(\d+ of 12 value\(s\) outside tolerance; worst at \[\d+\]: original −[\d.]+, converted −[\d.]+\)/);
-    expect(r.err).toBe('opfit: verify failed: 1 of 1 output(s) differ beyond tolerance 0.001: y.');
+    expect(r.err).toBe('opfit: verify failed: 1 of 1 output(s) differ beyond tolerance 1e-3: y.');
   });
 
   it('an original ONNX Runtime cannot run: exit 1 and why, unless --local proves every node against its meaning', async () => {
