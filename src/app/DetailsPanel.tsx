@@ -7,6 +7,7 @@ import { fmtShape } from '../graph/broadcast';
 import { indexAt, parseNodeId, resolveTensor, type GraphIndex, type PathStep } from '../graph/scope';
 import { tensorLabel } from '../graph/view';
 import { formsFor } from '../rewrites/engine';
+import { TeachingButton } from './TeachingView';
 
 const SHOW_VALUES_UP_TO = 64;
 
@@ -64,6 +65,7 @@ function NodeDetails({ model, id }: { model: ModelProto; id: string }) {
         </div>
       )}
       {node.opType === 'PRelu' && <RewriteForms model={model} id={id} targetId={targetId} />}
+      {node.opType === 'PRelu' && <TeachingButton model={model} id={id} />}
       <h3>Attributes</h3>
       {node.attribute.length === 0 ? <p className="muted">none</p> : (
         <dl className="kv">

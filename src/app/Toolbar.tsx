@@ -3,6 +3,7 @@ import { useStore } from './store';
 import { TargetEditor } from './TargetEditor';
 import { TARGETS } from '../targets/registry';
 import { openFile, saveBytes } from './files';
+import { VerifyButton } from './VerifyPanel';
 
 export function Toolbar() {
   const targetId = useStore((s) => s.targetId);
@@ -54,6 +55,7 @@ export function Toolbar() {
       >
         Download
       </button>
+      <VerifyButton />
     </header>
   );
 }
