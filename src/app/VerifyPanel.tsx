@@ -5,12 +5,13 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
 import type { ModelProto } from 'onnx-buf';
 import { useStore } from './store';
-import { readModel, writeModel } from '../onnx/model';
+import { writeModel } from '../onnx/model';
+import { externalDataFiles } from '../verify/external-data';
 import { dtypeName } from '../onnx/dtypes';
 import { fmtShape } from '../graph/broadcast';
 import { fileMismatch, modelInputs, symbolicDims, type InputMode } from '../verify/inputs';
 import { parseTensorFile, type TensorFile } from '../verify/tensor-file';
-import { findRewrittenNodes, type LocalResult } from '../verify/local';
+import { buildLocalPairs, findRewrittenNodes, type LocalResult } from '../verify/local';
 import { CRITERION, type OutputComparison } from '../verify/compare';
 import { fmtError, fmtValue } from '../verify/format';
 import type { Progress, VerifyReport } from '../verify/verify';
@@ -43,7 +44,8 @@ export function VerifyPanel({ onClose }: { onClose: () => void }) {
   const model = useStore((s) => s.model);
   const changed = useStore((s) => s.past.length > 0);
   const fileName = useStore((s) => s.fileName);
-  const origModel = useMemo<ModelProto | undefined>(() => (original ? readModel(original, fileName) : undefined), [original]); // eslint-disable-line react-hooks/exhaustive-deps
+  // The model as opened is the first in the history (it carries its data files, if any).
+  const origModel = useStore((s) => s.past[0]?.model ?? s.model);
   const specs = useMemo(() => (origModel ? modelInputs(origModel) : []), [origModel]);
   const dims = useMemo(() => symbolicDims(specs), [specs]);
   const rewritten = useMemo(() => (origModel && model ? findRewrittenNodes(origModel, model) : []), [origModel, model]);
@@ -96,8 +98,13 @@ export function VerifyPanel({ onClose }: { onClose: () => void }) {
       : undefined;
     const at = model;
     try {
+      // Weights kept in data files go to ONNX Runtime with the models.
+      const external = await externalDataFiles(origModel ? [origModel, model] : [model]);
+      if (external.missing.length) {
+        throw new Error(`the model keeps weights in ${external.missing.join(', ')}, which ${external.missing.length > 1 ? 'were' : 'was'} not opened with it: open the .onnx together with its data files (the local check still works for slopes that were read)`);
+      }
       const result = await client$().run<VerifyReport>(
-        { kind: 'verify', original, converted: convertedBytes(), options: { mode: mode === 'edge' ? 'edge' : 'random', seed, sizes, tolerance, ...(fileFeeds ? { files: fileFeeds } : {}) } },
+        { kind: 'verify', original, converted: convertedBytes(), options: { mode: mode === 'edge' ? 'edge' : 'random', seed, sizes, tolerance, ...(fileFeeds ? { files: fileFeeds } : {}), ...(external.files.length ? { externalData: external.files } : {}) } },
         (e) => { if (e.kind === 'progress') setRunning((r) => (r ? { ...r, progress: e.progress } : r)); },
       );
       setReport({ report: result, model: at });
@@ -109,14 +116,16 @@ export function VerifyPanel({ onClose }: { onClose: () => void }) {
   };
 
   const runLocal = async (nodeIds?: string[]) => {
-    if (!original || !model || seed === undefined || tolerance === undefined) return;
+    if (!origModel || !model || seed === undefined || tolerance === undefined) return;
     setMessage(undefined);
     setRunning({ kind: 'local', started: performance.now() });
     const at = model;
     setLocal((l) => (l.model === at ? l : { results: {}, model: at }));
     try {
+      // Two tiny models per node, built here (slopes kept in data files were read when the model opened).
+      const items = buildLocalPairs(origModel, model, sizes, nodeIds ? new Set(nodeIds) : undefined);
       await client$().run<LocalResult[]>(
-        { kind: 'local', original, converted: convertedBytes(), nodeIds, seed, tolerance, sizes },
+        { kind: 'local', items, seed, tolerance },
         (e) => {
           if (e.kind === 'progress') setRunning((r) => (r ? { ...r, progress: e.progress } : r));
           if (e.kind === 'local-result') setLocal((l) => ({ model: at, results: { ...(l.model === at ? l.results : {}), [e.result.nodeId]: e.result } }));

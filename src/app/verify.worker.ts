@@ -2,14 +2,13 @@
 // check and the teaching table, so the page stays responsive; Cancel terminates this worker.
 // The runtime is the app's own copy in public/ort/ (scripts/copy-ort-wasm.mjs), never a CDN.
 import { verifyModels, type VerifyOptions, type VerifyReport, type Progress } from '../verify/verify';
-import { buildLocalPairs, runLocalCheck, type LocalResult } from '../verify/local';
+import { runLocalCheck, type LocalPair, type LocalResult, type RewrittenNode } from '../verify/local';
 import { computeTeaching, type TeachingTable } from '../verify/teaching';
-import { readModel } from '../onnx/model';
 import type { OrtLike } from '../verify/types';
 
 export type VerifyRequest =
   | { id: number; kind: 'verify'; ortBase: string; original: Uint8Array; converted: Uint8Array; options: VerifyOptions }
-  | { id: number; kind: 'local'; ortBase: string; original: Uint8Array; converted: Uint8Array; nodeIds?: string[]; seed: number; tolerance: number; sizes: Record<string, number> }
+  | { id: number; kind: 'local'; ortBase: string; items: (LocalPair | RewrittenNode)[]; seed: number; tolerance: number }
   | { id: number; kind: 'teach'; ortBase: string; slopes: number[] };
 
 export type VerifyEvent =
@@ -47,7 +46,8 @@ self.onmessage = async (e: MessageEvent<VerifyRequest>) => {
       const result = await verifyModels(rt, req.original, req.converted, req.options, progress);
       post({ id: req.id, kind: 'done', result });
     } else if (req.kind === 'local') {
-      const items = buildLocalPairs(readModel(req.original, 'the original model'), readModel(req.converted, 'the converted model'), req.sizes, req.nodeIds ? new Set(req.nodeIds) : undefined);
+      // The tiny models were built in the page, where the models (and any data files) are.
+      const items = req.items;
       const results: LocalResult[] = [];
       for (const [i, item] of items.entries()) {
         progress({ step: i, of: items.length, label: `Checking ${item.name}` });

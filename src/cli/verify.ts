@@ -3,10 +3,12 @@
 // Runs both models with onnxruntime-node on the same inputs and prints the per-output errors.
 // Exit 0: every output within tolerance. 1: a difference, or bad input (one clear line).
 // 2: usage error. The lead wires this into main.ts; onnxruntime-node is loaded only here.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { readModel, ModelReadError } from '../onnx/model';
+import { allModelTensors, isExternalTensor } from '../onnx/external';
+import { readModelFile } from '../onnx/node-files';
 import { fmtShape } from '../graph/broadcast';
 import { modelInputs, InputError, type FeedPlan, type InputMode } from '../verify/inputs';
 import { parseTensorFile, TensorFileError, type TensorFile } from '../verify/tensor-file';
@@ -144,13 +146,21 @@ export async function verifyBytes(
   inputFiles: readonly string[] = [],
   io: Io = CONSOLE,
 ): Promise<number> {
-  const origModel = readModel(original.bytes, original.name);
-  const convModel = readModel(converted.bytes, converted.name);
+  // Models that keep weights in data files: ONNX Runtime loads them from their paths (it finds the
+  // data files beside them), and the local check reads the slopes it needs from the same files.
+  const open = (m: { bytes: Uint8Array; name: string }) => {
+    const model = readModel(m.bytes, m.name);
+    const external = allModelTensors(model).some(isExternalTensor) && existsSync(m.name);
+    return external ? { model: readModelFile(m.name).model, path: m.name } : { model };
+  };
+  const { model: origModel, path: origPath } = open(original);
+  const { model: convModel, path: convPath } = open(converted);
   const names = modelInputs(origModel).map((s) => s.name);
   const tensors = inputFiles.map((path) => ({ path, tensor: parseTensorFile(readFile(path), path) }));
   const plan: FeedPlan = { mode: flags.mode, seed: flags.seed, sizes: flags.sizes, files: matchInputFiles(names, tensors) };
   const ort = await loadOrt();
-  const report = await verifyModels(ort, original.bytes, converted.bytes, { ...plan, tolerance: flags.tolerance }, undefined, { original: original.name, converted: converted.name });
+  const paths = { ...(origPath ? { original: origPath } : {}), ...(convPath ? { converted: convPath } : {}) };
+  const report = await verifyModels(ort, original.bytes, converted.bytes, { ...plan, tolerance: flags.tolerance, paths }, undefined, { original: original.name, converted: converted.name });
   io.out(`verify ${original.name} → ${converted.name}`);
   printReport(report, io);
   let localOk = true;

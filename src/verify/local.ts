@@ -9,6 +9,7 @@ import type { ModelProto, NodeProto, TensorProto } from 'onnx-buf';
 import { writeModel } from '../onnx/model';
 import { DT, dtypeName } from '../onnx/dtypes';
 import { floatToHalf, halfToFloat, isExternal, readTensorValues } from '../onnx/tensor';
+import { externalBytesSync } from '../onnx/external';
 import { allGraphs, displayName, nodeId, resolveTensor, type Dim, type GraphIndex } from '../graph/scope';
 import { intendedSlopeShape, preluFacts, type PreluFacts } from '../graph/prelu';
 import { fmtShape } from '../graph/broadcast';
@@ -126,6 +127,13 @@ export interface LocalPair extends RewrittenNode {
   intended?: { dims: number[]; values?: number[]; note?: string };
 }
 
+/** A tensor with its values inside (a tiny model carries no data files), named `name`. */
+function inline(t: TensorProto, name: string): TensorProto | undefined {
+  if (!isExternal(t)) return shallowCopy(t, { name });
+  const bytes = externalBytesSync(t);
+  return bytes ? shallowCopy(t, { name, rawData: bytes as Uint8Array<ArrayBuffer>, dataLocation: 0, externalData: [] }) : undefined;
+}
+
 const resolveDims = (shape: readonly Dim[], sizes: Readonly<Record<string, number>>) =>
   shape.map((d) => (typeof d === 'number' && d > 0 ? d : typeof d === 'string' && d ? sizes[d] ?? 1 : undefined));
 
@@ -161,8 +169,9 @@ export function buildLocalPairs(original: ModelProto, converted: ModelProto, siz
     const feeds: LocalTensorSpec[] = [{ name: f.x, dtype, dims: x.dims, role: 'x' }];
     const inits: TensorProto[] = [];
     if (f.slopeTensor) {
-      if (isExternal(f.slopeTensor)) return fail('the slope is stored as external data, which a tiny model cannot carry');
-      inits.push(shallowCopy(f.slopeTensor, { name: f.slope }));
+      const t = inline(f.slopeTensor, f.slope);
+      if (!t) return fail('the slope is stored as external data that was not opened with the model');
+      inits.push(t);
     } else {
       const s = f.slopeFacts.shape ? resolveDims(f.slopeFacts.shape, sizes) : undefined;
       if (!s || s.some((d) => d === undefined)) return fail('the slope is computed at run time and its shape is not known');
@@ -179,13 +188,14 @@ export function buildLocalPairs(original: ModelProto, converted: ModelProto, siz
     let convInits = inits;
     if (f.slopeTensor) {
       const src = resolveTensor(l.conv.scope, f.slope);
-      if (src.kind === 'initializer' || src.kind === 'constant') convInits = [shallowCopy(src.tensor, { name: f.slope })];
+      const t = (src.kind === 'initializer' || src.kind === 'constant') ? inline(src.tensor, f.slope) : undefined;
+      if (t) convInits = [t];
     }
     const g = l.conv.scope.graph;
     const rew = tinyModel({
       name: `rewritten ${l.entry.name}`, irVersion: converted.irVersion, opsetImport: converted.opsetImport,
       nodes: l.nodes!.map((i) => g.node[i]!), inputs, outputs,
-      initializers: [...convInits.filter((t) => l.nodes!.some((i) => g.node[i]!.input.includes(t.name))), ...l.constants!],
+      initializers: [...convInits.filter((t) => l.nodes!.some((i) => g.node[i]!.input.includes(t.name))), ...l.constants!.map((t) => inline(t, t.name) ?? t)],
     });
     const intended = intendedSlopeShape(f);
     let ref: LocalPair['intended'];

@@ -65,7 +65,8 @@ export interface OrtSessionLike {
 }
 export interface OrtLike {
   Tensor: new (type: never, data: never, dims: readonly number[]) => OrtTensorLike;
-  InferenceSession: { create(model: Uint8Array, options?: object): Promise<OrtSessionLike> };
+  /** A path (onnxruntime-node resolves external data beside it) or the model's bytes. */
+  InferenceSession: { create(model: Uint8Array | string, options?: object): Promise<OrtSessionLike> };
 }
 
 export function toOrt(ort: OrtLike, t: HostTensor): OrtTensorLike {
@@ -87,9 +88,18 @@ export function fromOrt(t: OrtTensorLike): HostTensor {
   return { dtype, dims: [...t.dims], data };
 }
 
-/** Runs a model on host tensors; ONNX Runtime's own error messages pass through. */
-export async function runModel(ort: OrtLike, model: Uint8Array, feeds: readonly NamedHostTensor[]): Promise<Record<string, HostTensor>> {
-  const session = await ort.InferenceSession.create(model, { logSeverityLevel: 3, graphOptimizationLevel: 'disabled' });
+/** An external data file for onnxruntime-web, by the location the model names. */
+export interface ExternalDataFile {
+  path: string;
+  data: Uint8Array;
+}
+
+/**
+ * Runs a model on host tensors; ONNX Runtime's own error messages pass through. Graph
+ * optimisations are off: the graphs are compared as written, not as ONNX Runtime would fuse them.
+ */
+export async function runModel(ort: OrtLike, model: Uint8Array | string, feeds: readonly NamedHostTensor[], externalData?: readonly ExternalDataFile[]): Promise<Record<string, HostTensor>> {
+  const session = await ort.InferenceSession.create(model, { logSeverityLevel: 3, graphOptimizationLevel: 'disabled', ...(externalData?.length ? { externalData } : {}) });
   try {
     const inputs: Record<string, OrtTensorLike> = {};
     for (const f of feeds) if (session.inputNames.includes(f.name)) inputs[f.name] = toOrt(ort, f);

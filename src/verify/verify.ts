@@ -9,10 +9,14 @@ import { checkModel, INCOMPATIBLE } from '../targets/check';
 import { findTarget } from '../targets/registry';
 import { compareOutputs, type OutputComparison } from './compare';
 import { InputError, makeFeeds, modelInputs, type FeedDescription, type FeedPlan } from './inputs';
-import { runModel, type HostTensor, type OrtLike } from './types';
+import { runModel, type ExternalDataFile, type HostTensor, type OrtLike } from './types';
 
 export interface VerifyOptions extends FeedPlan {
   tolerance: number;
+  /** The models' data files, for models that keep weights outside the .onnx (onnxruntime-web). */
+  externalData?: ExternalDataFile[];
+  /** Load the models from these paths instead (onnxruntime-node, which finds data files beside them). */
+  paths?: { original?: string; converted?: string };
 }
 
 export type VerifyStatus = 'pass' | 'fail' | 'original-cannot-run' | 'converted-cannot-run';
@@ -84,9 +88,9 @@ export async function verifyModels(
   const { feeds, described } = makeFeeds(modelInputs(original), opts);
   const base = { tolerance: opts.tolerance, inputs: described, outputs: [] as OutputComparison[], millis: {} as VerifyReport['millis'] };
 
-  const timed = async (bytes: Uint8Array) => {
+  const timed = async (bytes: Uint8Array | string) => {
     const t0 = performance.now();
-    const out = await runModel(ort, bytes, feeds);
+    const out = await runModel(ort, bytes, feeds, opts.externalData);
     return { out, ms: performance.now() - t0 };
   };
 
@@ -94,7 +98,7 @@ export async function verifyModels(
   let origOut: Record<string, HostTensor> | undefined;
   let originalError: string | undefined;
   try {
-    const r = await timed(originalBytes);
+    const r = await timed(opts.paths?.original ?? originalBytes);
     origOut = r.out;
     base.millis.original = r.ms;
   } catch (e) {
@@ -105,7 +109,7 @@ export async function verifyModels(
   let convOut: Record<string, HostTensor> | undefined;
   let convertedError: string | undefined;
   try {
-    const r = await timed(convertedBytes);
+    const r = await timed(opts.paths?.converted ?? convertedBytes);
     convOut = r.out;
     base.millis.converted = r.ms;
   } catch (e) {

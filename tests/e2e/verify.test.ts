@@ -3,6 +3,7 @@
 // shows pass/fail and the error figures; the local check proves one node on its own; an original
 // ONNX Runtime cannot run is said to be so, never passed; Cancel stops a run.
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
@@ -141,6 +142,33 @@ describe('Verify in Chromium', () => {
     await panel(page).getByRole('button', { name: 'Run verify' }).click();
     await panel(page).locator('[data-verify-status="pass"]').waitFor({ timeout: 90_000 });
     expect(await panel(page).locator('.verify-used').textContent()).toContain('input.1 float32 [1,3,80,80]: face.npy');
+    expect(pageErrors).toEqual([]);
+    await page.context().close();
+  });
+
+  it('a model whose weights are in an external data file: verified whole and node by node, the data file given to ONNX Runtime', async () => {
+    const dir = scratchDir('e2e-verify-external');
+    execFileSync(PYTHON, ['-c', `
+import onnx, sys
+onnx.save_model(onnx.load(sys.argv[1]), sys.argv[2], save_as_external_data=True, all_tensors_to_one_file=True, location='face.weights', size_threshold=100)
+`, join(SHARED, 'onnx', 'face-landmark.onnx'), join(dir, 'face.onnx')]);
+    const file = (name: string) => ({ name, mimeType: 'application/octet-stream', buffer: readFileSync(join(dir, name)) });
+    const { page, pageErrors } = await openApp(app);
+    await page.getByLabel('Open model').setInputFiles([file('face.onnx'), file('face.weights')]);
+    await expect.poll(() => page.locator('.toolbar .file-name').textContent()).toBe('face.onnx');
+    await graphReady(page);
+    await page.getByRole('combobox', { name: 'Target' }).selectOption('no-prelu');
+    await expect.poll(() => incompatibleCount(page)).toBe(23);
+    await page.getByRole('button', { name: 'Fix all' }).click();
+    await expect.poll(() => incompatibleCount(page)).toBe(0);
+    await page.getByRole('button', { name: 'Verify', exact: true }).click();
+    await panel(page).getByRole('button', { name: 'Run verify' }).click();
+    await panel(page).locator('[data-verify-status]').waitFor({ timeout: 90_000 });
+    expect(await panel(page).locator('[data-verify-status]').getAttribute('data-verify-status')).toBe('pass');
+    expect(await panel(page).locator('tr[data-output]').count()).toBeGreaterThan(0);
+
+    await panel(page).getByRole('button', { name: /Check all 23 rewritten/ }).click();
+    await expect.poll(() => panel(page).locator('tr.r-pass[data-node]').count(), { timeout: 90_000 }).toBe(23);
     expect(pageErrors).toEqual([]);
     await page.context().close();
   });

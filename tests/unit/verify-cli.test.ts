@@ -11,7 +11,10 @@ import { runVerifyCommand, type Io } from '../../src/cli/verify';
 import { SHARED, backendTest } from '../helpers/paths';
 import { PYTHON } from '../helpers/python';
 import { scratchDir } from '../helpers/scratch';
-import { preluModel } from '../helpers/build';
+import { preluModel, DT } from '../helpers/build';
+import { create } from '@bufbuild/protobuf';
+import { StringStringEntryProtoSchema } from 'onnx-buf';
+import { shallowCopy } from '../../src/graph/edit';
 
 const dir = scratchDir('verify-cli');
 const NO_PRELU = findTarget('no-prelu')!;
@@ -88,6 +91,24 @@ describe('opfit verify', () => {
     const n = await cli(join(t, 'model.onnx'), conv, '--inputs', join(dir, 'slope.pb'), join(dir, 'x.npy'));
     expect(n.code).toBe(0);
     expect(n.out).toContain(`x                float32 [3,4,5]  ${join(dir, 'x.npy')}`);
+  });
+
+  it('a slope kept in an external data file: both models load beside it, and the local check reads it', async () => {
+    const slope = Float32Array.of(0.1, -0.2, 0.3, 2);
+    const m = preluModel({ xShape: [1, 4, 3, 3], slopeShape: [4, 1, 1], slope: Array.from(slope), opset: 13 });
+    const t = m.graph!.initializer[0]!;
+    const entry = (key: string, value: string) => create(StringStringEntryProtoSchema, { key, value });
+    m.graph!.initializer[0] = shallowCopy(t, { rawData: new Uint8Array(0), dataLocation: 1, externalData: [entry('location', 'slopes.bin'), entry('offset', '0'), entry('length', '16')] });
+    const a = join(dir, 'ext.onnx');
+    const b = join(dir, 'ext.no-prelu.onnx');
+    writeFileSync(join(dir, 'slopes.bin'), new Uint8Array(slope.buffer));
+    writeFileSync(a, writeModel(m));
+    writeFileSync(b, writeModel(fixAll(m, NO_PRELU).model));
+    const r = await cli(a, b, '--local', '--edge');
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/prelu: pass, max abs 0, max rel 0 — the Less, Mul, Where nodes against the original PRelu node/);
+    expect(m.graph!.initializer[0]!.dataType).toBe(DT.FLOAT);
   });
 
   it('bad input: one clear line and exit 1', async () => {
