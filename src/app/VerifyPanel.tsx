@@ -2,7 +2,7 @@
 // (WebAssembly) in a worker on the same inputs, with per-output errors and pass/fail against a
 // tolerance; and the local check, which proves each rewritten PRelu on its own. The panel floats
 // over the canvas without blocking it: the page stays usable while a run goes on.
-import { useEffect, useMemo, useRef, useState } from 'react';
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import type { ModelProto } from 'onnx-buf';
 import { useStore } from './store';
 import { writeModel } from '../onnx/model';
@@ -63,6 +63,18 @@ export function VerifyPanel({ onClose }: { onClose: () => void }) {
   const client = useRef<VerifyClient>(undefined);
 
   useEffect(() => () => client.current?.dispose(), []);
+  // Float just below the toolbar and status line, however many rows a narrow window wraps them into.
+  const [top, setTop] = useState<number>();
+  useLayoutEffect(() => {
+    const place = () => {
+      const bottom = document.querySelector('.status-bar')?.getBoundingClientRect().bottom;
+      setTop(bottom === undefined ? undefined : Math.round(bottom + 8));
+    };
+    place();
+    window.addEventListener('resize', place);
+    return () => window.removeEventListener('resize', place);
+  }, []);
+  const localRef = useRef<HTMLElement>(null);
   // A ticking clock while running: visible proof that the page is not blocked.
   useEffect(() => {
     if (!running) return;
@@ -156,7 +168,7 @@ export function VerifyPanel({ onClose }: { onClose: () => void }) {
   const localResults = local.model === model ? local.results : {};
 
   return (
-    <section className="verify-panel" role="dialog" aria-modal="false" aria-label="Verify">
+    <section className="verify-panel" role="dialog" aria-modal="false" aria-label="Verify" style={top === undefined ? undefined : { top, maxHeight: `calc(100vh - ${top + 12}px)` }}>
       <header>
         <h2>Verify</h2>
         <button type="button" className="close" onClick={onClose} aria-label="Close Verify">×</button>
@@ -217,9 +229,9 @@ export function VerifyPanel({ onClose }: { onClose: () => void }) {
         {message && <div className="muted">{message}</div>}
       </div>
 
-      {report && <ReportView report={report.report} stale={!!stale} onLocal={() => void runLocal()} canLocal={toCheck.length > 0 && !running} />}
+      {report && <ReportView report={report.report} stale={!!stale} onLocal={() => { localRef.current?.scrollIntoView({ block: 'start', behavior: 'smooth' }); void runLocal(); }} canLocal={toCheck.length > 0 && !running} />}
 
-      <section className="verify-local" aria-label="Local check">
+      <section className="verify-local" aria-label="Local check" ref={localRef}>
         <h3>Local check</h3>
         <p className="muted small">
           Each rewritten PRelu alone: the original node and the nodes that replaced it, as two tiny models on the same values
