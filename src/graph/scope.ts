@@ -218,13 +218,24 @@ export function allGraphs(model: ModelProto): GraphIndex[] {
   return out;
 }
 
+const mainTrees = new WeakMap<ModelProto, GraphIndex[]>();
+/** The main graph's tree of indexes, once per model (call-site typing looks through it for every function). */
+function mainTree(model: ModelProto): GraphIndex[] {
+  let tree = mainTrees.get(model);
+  if (!tree) {
+    tree = [];
+    if (model.graph) graphTree(indexGraph(model.graph), tree);
+    mainTrees.set(model, tree);
+  }
+  return tree;
+}
+
 /** Nodes that call model.functions[fnIndex], in every graph (a function may call another). */
 function callSites(model: ModelProto, fnIndex: number, seen: ReadonlySet<number>): { scope: GraphIndex; node: NodeProto }[] {
   const fn = model.functions[fnIndex]!;
   const norm = (d: string) => (d === 'ai.onnx' ? '' : d);
   const calls = (n: NodeProto) => n.opType === fn.name && norm(n.domain) === norm(fn.domain) && n.overload === fn.overload;
-  const scopes: GraphIndex[] = [];
-  if (model.graph) graphTree(indexGraph(model.graph), scopes);
+  const scopes: GraphIndex[] = [...mainTree(model)];
   const inner = new Set([...seen, fnIndex]);
   model.functions.forEach((other, i) => {
     if (inner.has(i) || !other.node.some((n) => calls(n) || subgraphsOf(n, 0).length > 0)) return;
@@ -239,6 +250,22 @@ function callSites(model: ModelProto, fnIndex: number, seen: ReadonlySet<number>
  * same rank (a dim that differs between call sites is left unknown).
  */
 function callSiteTypes(model: ModelProto, fnIndex: number, seen: ReadonlySet<number>): ValueInfoProto[] {
+  // Models are values here (every edit returns a new ModelProto), so the answer is cached per model:
+  // without it, every allGraphs() would re-scan every graph for every function's call sites.
+  const cached = seen.size === 0 ? callSiteCache.get(model)?.get(fnIndex) : undefined;
+  if (cached) return cached;
+  const types = computeCallSiteTypes(model, fnIndex, seen);
+  if (seen.size === 0) {
+    const perModel = callSiteCache.get(model) ?? new Map<number, ValueInfoProto[]>();
+    perModel.set(fnIndex, types);
+    callSiteCache.set(model, perModel);
+  }
+  return types;
+}
+
+const callSiteCache = new WeakMap<ModelProto, Map<number, ValueInfoProto[]>>();
+
+function computeCallSiteTypes(model: ModelProto, fnIndex: number, seen: ReadonlySet<number>): ValueInfoProto[] {
   const fn = model.functions[fnIndex]!;
   if (seen.has(fnIndex) || seen.size > 16) return [];
   const sites = callSites(model, fnIndex, seen);
