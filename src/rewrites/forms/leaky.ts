@@ -15,7 +15,7 @@ export const leaky: Form = {
   refuse(f) {
     const dt = elementType(f);
     if (dt !== DT.FLOAT && dt !== DT.FLOAT16 && dt !== DT.DOUBLE && dt !== DT.BFLOAT16) return 'LeakyRelu takes floating-point inputs only';
-    if (f.slopeTensor && isExternal(f.slopeTensor)) return 'the slope is stored as external data, outside the model file, and LeakyRelu needs its value written into the node';
+    if (!f.slopeValues && f.slopeTensor && isExternal(f.slopeTensor)) return 'the slope is stored as external data whose file is not loaded, and LeakyRelu needs its value written into the node';
     if (!f.slopeValues) return 'the slope is not a constant, and LeakyRelu needs its value when the model is built';
     if (slopeSize(f) !== 1) return `the slope has ${f.slopeValues.length} values; LeakyRelu has one alpha`;
     const v = f.slopeValues[0]!;
