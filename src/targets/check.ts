@@ -6,6 +6,7 @@ import { classifySlope, intendedSlopeShape, preluFacts, slopeSize, type PreluFac
 import { allGraphs, displayName, nodeId, type GraphPath } from '../graph/scope';
 import type { FindingStatus, PreluRule, TargetProfile } from './types';
 import { judgeOp } from './op-support';
+import { validateModel } from '../graph/validate';
 
 export interface Finding {
   nodeId: string;
@@ -59,7 +60,8 @@ export function checkModel(model: ModelProto, target: TargetProfile): Finding[] 
       if (verdict) findings.push({ ...base, ...verdict });
     });
   }
-  return findings;
+  // Model-level problems (src/graph/validate.ts: cycles, undefined inputs, duplicate names, opsets) first.
+  return [...validateModel(model), ...findings];
 }
 
 type Verdict = { status: FindingStatus; reason: string } | undefined;
