@@ -2,7 +2,7 @@
 // a kernel takes (only where the schema says which input a constraint governs), function bodies,
 // absent ops, and each table's own conventions.
 import { create } from '@bufbuild/protobuf';
-import { FunctionProtoSchema, OperatorSetIdProtoSchema, type ModelProto } from 'onnx-buf';
+import { FunctionProtoSchema, OperatorSetIdProtoSchema, ValueInfoProtoSchema, type ModelProto } from 'onnx-buf';
 import { describe, expect, it } from 'vitest';
 import { checkModel } from '../../src/targets/check';
 import { findTarget } from '../../src/targets/registry';
@@ -24,7 +24,9 @@ function oneNode(op: string, opset: number, inputs: Io[], outputs: Io[], o: { do
   const n = node(op, inputs.map((i) => i[0]), outputs.map((x) => x[0]), { name: 'n' });
   if (o.domain) n.domain = o.domain;
   const typed = (list: Io[]) => list.filter((i) => i[0] && i[1] !== undefined).map(([name, dt, shape]) => valueInfo(name, dt!, shape));
-  const m = model(graph({ nodes: [n], inputs: typed(inputs), outputs: typed(outputs) }), opset);
+  // Untyped inputs are still declared (without a type), so the model stays valid ONNX (src/graph/validate.ts).
+  const declared = inputs.filter((i) => i[0]).map(([name, dt, shape]) => (dt === undefined ? create(ValueInfoProtoSchema, { name }) : valueInfo(name, dt, shape)));
+  const m = model(graph({ nodes: [n], inputs: declared, outputs: typed(outputs) }), opset);
   if (o.domain) m.opsetImport.push(create(OperatorSetIdProtoSchema, { domain: o.domain, version: BigInt(o.domainOpset ?? 1) }));
   return m;
 }
