@@ -10,6 +10,7 @@ import { findTarget, TARGETS } from '../targets/registry';
 import type { TargetProfile } from '../targets/types';
 import { applyRewrites, fixAll, RewriteRefused, type Pick } from '../rewrites/engine';
 import { loadCustomTargets, saveCustomTargets } from './custom-targets';
+import { rewriteBlockers } from '../graph/validate';
 
 interface Snapshot {
   model: ModelProto;
@@ -134,6 +135,8 @@ const target = (id: string) => get().customTargets.find((t) => t.id === id) ?? f
     rewrite(picks) {
       const { model, targetId } = get();
       if (!model) return;
+      const blocked = rewriteBlockers(model);
+      if (blocked) return set({ error: `Not rewritten: ${blocked}` });
       try {
         const r = applyRewrites(model, picks, target(targetId));
         commit(r.model, r.notes.join(' '));
@@ -146,6 +149,8 @@ const target = (id: string) => get().customTargets.find((t) => t.id === id) ?? f
     fixAll() {
       const { model, targetId } = get();
       if (!model) return;
+      const blocked = rewriteBlockers(model);
+      if (blocked) return set({ error: `Nothing fixed: ${blocked}` });
       try {
         const r = fixAll(model, target(targetId));
         const unfixed = r.unfixed.map((u) => `${u.node}: ${u.why}`).join('; ');
