@@ -4,7 +4,7 @@ import {
   type Edge, type Node, type NodeProps,
 } from '@xyflow/react';
 import { useStore } from './store';
-import { indexAt, nodeId, pathKey } from '../graph/scope';
+import { indexAt, isFunctionStep, nodeId, pathKey } from '../graph/scope';
 import { graphView, type ViewNode } from '../graph/view';
 import type { FindingStatus } from '../targets/types';
 import { layout } from './layout';
@@ -62,15 +62,20 @@ export function Canvas() {
   // Nodes whose subgraphs hold incompatible nodes (an If whose branch has a PRelu the target lacks).
   const inside = useMemo(() => {
     const count = new Map<string, number>();
+    const bump = (id: string) => count.set(id, (count.get(id) ?? 0) + 1);
     for (const f of findings) {
       if (f.status === 'unknown') continue;
       f.path.forEach((step, k) => {
-        const id = nodeId(f.path.slice(0, k), step.node);
-        count.set(id, (count.get(id) ?? 0) + 1);
+        if (isFunctionStep(step)) {
+          // A function body: every node of this view that calls the function holds the finding.
+          const fn = model.functions[step.fn];
+          if (!fn) return;
+          view.nodes.forEach((n) => { if (n.kind === 'op' && n.opType === fn.name && n.domain === fn.domain) bump(n.id); });
+        } else bump(nodeId(f.path.slice(0, k), step.node));
       });
     }
     return count;
-  }, [findings]);
+  }, [findings, model, view]);
   const highlighted = useMemo(() => (filter ? new Set(filter.nodeIds) : undefined), [filter]);
 
   const nodes: OnnxFlowNode[] = useMemo(() => {
@@ -161,9 +166,14 @@ function Breadcrumb() {
   const enterGraph = useStore((s) => s.enterGraph);
   if (viewPath.length === 0) return null;
   const crumbs = viewPath.map((step, i) => {
+    const path = viewPath.slice(0, i + 1);
+    if (isFunctionStep(step)) {
+      const fn = model.functions[step.fn];
+      return { path, label: `function ${fn ? `${fn.domain ? `${fn.domain}.` : ''}${fn.name}` : step.fn}` };
+    }
     const parent = indexAt(model, viewPath.slice(0, i));
     const node = parent.graph.node[step.node];
-    return { path: viewPath.slice(0, i + 1), label: `${node?.name || node?.opType} › ${step.attr}${step.index === undefined ? '' : `[${step.index}]`}` };
+    return { path, label: `${node?.name || node?.opType} › ${step.attr}${step.index === undefined ? '' : `[${step.index}]`}` };
   });
   return (
     <nav className="breadcrumb" aria-label="Subgraph path">

@@ -4,7 +4,7 @@ import { useStore } from './store';
 import { dtypeName } from '../onnx/dtypes';
 import { readTensorValues, isExternal, tensorElementCount } from '../onnx/tensor';
 import { fmtShape } from '../graph/broadcast';
-import { indexAt, parseNodeId, resolveTensor, type GraphIndex, type PathStep } from '../graph/scope';
+import { functionStep, indexAt, parseNodeId, resolveTensor, type GraphIndex, type PathStep } from '../graph/scope';
 import { tensorLabel } from '../graph/view';
 import { formsFor } from '../rewrites/engine';
 import { TeachingButton } from './TeachingView';
@@ -58,6 +58,7 @@ function NodeDetails({ model, id }: { model: ModelProto; id: string }) {
     <aside className="panel details" aria-label="Node details">
       <h2>{node.opType} <span className="muted">{node.name}</span></h2>
       {node.domain && <p className="muted">domain {node.domain}</p>}
+      <FunctionLink model={model} opType={node.opType} domain={node.domain} />
       {finding && (
         <div className={`finding-detail ${finding.status}`}>
           <span className={`badge ${finding.status}`}>{finding.status}</span> {finding.reason}
@@ -79,6 +80,19 @@ function NodeDetails({ model, id }: { model: ModelProto; id: string }) {
       <h3>Outputs</h3>
       <ul className="tensors">{node.output.map((name, i) => <li key={`${i}:${name}`}>{name ? tensorLabel(scope, name) : <em>(omitted)</em>}</li>)}</ul>
     </aside>
+  );
+}
+
+/** A node that calls a model-local function: its body opens like a subgraph. */
+function FunctionLink({ model, opType, domain }: { model: ModelProto; opType: string; domain: string }) {
+  const enterGraph = useStore((s) => s.enterGraph);
+  const index = model.functions.findIndex((f) => f.name === opType && f.domain === domain);
+  if (index < 0) return null;
+  return (
+    <p>
+      Calls the model-local function {domain ? `${domain}.` : ''}{opType}.{' '}
+      <button type="button" onClick={() => enterGraph([functionStep(index)])}>Open function body ({model.functions[index]!.node.length} nodes)</button>
+    </p>
   );
 }
 
@@ -145,6 +159,7 @@ function RewriteForms({ model, id, targetId }: { model: ModelProto; id: string; 
             <code className="formula">{o.form.formula}</code>
             {o.available && o.raisesTo && <div className="muted">moves the model to opset {o.raisesTo}</div>}
             {o.available && (o.form.caveat ? <div className="caveat">Differs from PRelu: {o.form.caveat}</div> : <div className="exact">Exact, including NaN, ±inf and −0.0.</div>)}
+            {o.available && o.form.runtimeNote && <div className="muted runtime-note">{o.form.runtimeNote}</div>}
             {!o.available && <div className="why">Not offered: {o.reason ?? o.why}</div>}
           </li>
         ))}

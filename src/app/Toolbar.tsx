@@ -13,7 +13,7 @@ export function Toolbar() {
   const fileName = useStore((s) => s.fileName);
   const custom = useStore((s) => s.customTargets);
   const [editing, setEditing] = useState(false);
-  const { setTarget, fixAll, undo, redo, download } = useStore.getState();
+  const { setTarget, fixAll, fuse, undo, redo, download } = useStore.getState();
 
   return (
     <header className="toolbar">
@@ -43,6 +43,9 @@ export function Toolbar() {
       <button type="button" onClick={() => setEditing(true)}>Custom target…</button>
       {editing && <TargetEditor onClose={() => setEditing(false)} />}
       <button type="button" onClick={fixAll} disabled={!hasModel}>Fix all</button>
+      <button type="button" onClick={fuse} disabled={!hasModel} title="Fold decomposed PReLU patterns (Where, Max/Min, two-ReLU forms) back into PRelu, for targets that run PRelu natively">
+        Fuse PReLU
+      </button>
       <button type="button" onClick={undo} disabled={!canUndo} title="Ctrl+Z">Undo</button>
       <button type="button" onClick={redo} disabled={!canRedo} title="Ctrl+Shift+Z">Redo</button>
       <button

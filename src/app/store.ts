@@ -8,7 +8,7 @@ import { graphAt, type GraphPath } from '../graph/scope';
 import { checkModel, type Finding } from '../targets/check';
 import { findTarget, TARGETS } from '../targets/registry';
 import type { TargetProfile } from '../targets/types';
-import { applyRewrites, fixAll, RewriteRefused, type Pick } from '../rewrites/engine';
+import { applyRewrites, fixAll, fuseAll, RewriteRefused, type Pick } from '../rewrites/engine';
 import { loadCustomTargets, saveCustomTargets } from './custom-targets';
 import { rewriteBlockers } from '../graph/validate';
 
@@ -47,6 +47,8 @@ export interface AppState {
   enterGraph(path: GraphPath): void;
   rewrite(picks: Pick[]): void;
   fixAll(): void;
+  /** Folds decomposed PReLU patterns back into PRelu, for targets that run PRelu natively. */
+  fuse(): void;
   undo(): void;
   redo(): void;
   dismissError(): void;
@@ -162,6 +164,24 @@ const target = (id: string) => get().customTargets.find((t) => t.id === id) ?? f
         if (unfixed) set({ error: `Not fixed: ${unfixed}` });
       } catch (e) {
         set({ error: `Fix all failed, model unchanged: ${(e as Error).message}` });
+      }
+    },
+
+    fuse() {
+      const { model, targetId } = get();
+      if (!model) return;
+      const blocked = rewriteBlockers(model);
+      if (blocked) return set({ error: `Nothing fused: ${blocked}` });
+      try {
+        const r = fuseAll(model, target(targetId));
+        const skipped = r.skipped.map((s) => s.why).filter((w, i, a) => a.indexOf(w) === i).slice(0, 3).join('; ');
+        if (r.fused.length === 0) {
+          set({ notice: r.notes[0] ?? `No decomposed PReLU pattern to fuse${skipped ? ` (left alone: ${skipped})` : ''}.` });
+          return;
+        }
+        commit(r.model, `Fused ${r.fused.length} decomposed PReLU pattern(s) into PRelu. ${r.notes.join(' ')}`);
+      } catch (e) {
+        set({ error: `Fusion failed, model unchanged: ${(e as Error).message}` });
       }
     },
 

@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util';
 import { readModel, writeModel, ModelReadError } from '../onnx/model';
 import { TARGETS, findTarget, validateProfile } from '../targets/registry';
 import { checkModel, INCOMPATIBLE } from '../targets/check';
-import { applyRewrites, fixAll, RewriteRefused, type Pick } from '../rewrites/engine';
+import { applyRewrites, fixAll, fuseAll, RewriteRefused, type Pick } from '../rewrites/engine';
 import { FORM_IDS } from '../rewrites/registry';
 import type { TargetProfile } from '../targets/types';
 import { runVerifyCommand, verifyBytes, VERIFY_USAGE } from './verify';
@@ -21,6 +21,7 @@ const USAGE = `usage:
   opfit targets [--json]
   opfit inspect MODEL --target ID[,ID…] [--json]
   opfit convert MODEL... --target ID [--form ID] (-o OUT | --out-dir DIR) [--verify [--edge] [--tolerance T] [--seed N]]
+  opfit fuse MODEL --target ID -o OUT      fold decomposed PReLU patterns back into PRelu
   ${VERIFY_USAGE.replace(/^usage:\n\s*/, '')}
 
 targets: an id from \`opfit targets\`, or a profile file (e.g. ./my-npu.json)
@@ -213,12 +214,29 @@ async function cmdConvert(args: string[]) {
   if (failed) process.exitCode = 1;
 }
 
+/** The reverse of convert: decomposed PReLU patterns become one PRelu where the target runs it. */
+function cmdFuse(args: string[]) {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { target: { type: 'string' }, o: { type: 'string', short: 'o' } } });
+  if (positionals.length !== 1) throw new UsageError('fuse takes exactly one MODEL');
+  if (!values.o) throw new UsageError('fuse needs -o OUT');
+  const path = positionals[0]!;
+  if (samePath(values.o, path)) throw new UsageError(`refusing to overwrite the input ${path}: write the fused model somewhere else`);
+  const t = target(values.target);
+  const { bytes, model } = load(path);
+  const r = fuseAll(model, t);
+  writeOutput(values.o, r.fused.length ? writeModel(r.model) : bytes);
+  console.log(`${path} → ${values.o}: ${r.fused.length ? `fused ${r.fused.length} pattern(s) into PRelu` : 'nothing fused, copied unchanged'}`);
+  for (const n of r.notes) console.log(`  ${n}`);
+  for (const s of r.skipped) console.log(`  left alone: ${s.nodeId}: ${s.why}`);
+}
+
 async function main(argv: string[]) {
   const [cmd, ...rest] = argv;
   try {
     if (cmd === 'targets') cmdTargets(rest);
     else if (cmd === 'inspect') cmdInspect(rest);
     else if (cmd === 'convert') await cmdConvert(rest);
+    else if (cmd === 'fuse') cmdFuse(rest);
     else if (cmd === 'verify') process.exitCode = await runVerifyCommand(rest);
     else if (cmd === '--help' || cmd === '-h' || cmd === 'help') console.log(USAGE);
     else if (cmd === '--version' || cmd === '-V') console.log(`opfit ${pkg.version}`);

@@ -11,6 +11,8 @@ export interface ViewNode {
   kind: 'op' | 'input' | 'output' | 'outer';
   label: string;
   opType?: string;
+  /** For op nodes: the operator's domain ('' for standard ONNX). */
+  domain?: string;
   /** For op nodes: the node's index in its graph. */
   index?: number;
   subgraphs?: { step: PathStep; label: string }[];
@@ -63,7 +65,7 @@ export function graphView(scope: GraphIndex): GraphView {
     if (isWeightNode(scope, i)) return;
     const id = nodeId(scope.path, i);
     const subs = subgraphsOf(n, i).map(({ step }) => ({ step, label: step.index === undefined ? step.attr : `${step.attr}[${step.index}]` }));
-    nodes.push({ id, kind: 'op', label: displayName(n, i), opType: n.opType, index: i, subgraphs: subs.length ? subs : undefined });
+    nodes.push({ id, kind: 'op', label: displayName(n, i), opType: n.opType, domain: n.domain === 'ai.onnx' ? '' : n.domain, index: i, subgraphs: subs.length ? subs : undefined });
     const seen = new Set<string>();
     for (const input of n.input) {
       if (!input || seen.has(input)) continue;
