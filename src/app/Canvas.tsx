@@ -23,9 +23,9 @@ const OnnxNode = memo(function OnnxNode({ data, selected }: NodeProps<OnnxFlowNo
       {data.kind !== 'input' && data.kind !== 'outer' && <Handle type="target" position={Position.Top} />}
       <div className="op">{data.kind === 'op' ? data.opType : data.kind === 'outer' ? 'from outer graph' : data.kind}</div>
       <div className="name">{data.label}</div>
-      {data.subgraphs && (
+      {(data.subgraphs || data.inside) && (
         <div className={`subgraph-mark${data.inside ? ' bad' : ''}`}>
-          {data.inside ? `${data.inside} incompatible inside` : `${data.subgraphs.length} subgraph${data.subgraphs.length > 1 ? 's' : ''}`}
+          {data.inside ? `${data.inside} incompatible inside` : `${data.subgraphs!.length} subgraph${data.subgraphs!.length > 1 ? 's' : ''}`}
         </div>
       )}
       {data.kind !== 'output' && <Handle type="source" position={Position.Bottom} />}
