@@ -2,7 +2,7 @@
 // and written without edits comes out byte-identical (docs/decisions.md: why onnx-buf).
 import { fromBinary, toBinary } from '@bufbuild/protobuf';
 import { ModelProtoSchema, type ModelProto } from 'onnx-buf';
-import { locateDecodeFailure, topLevelFields } from './wire-check';
+import { locateDecodeFailure, overBudget, topLevelFields } from './wire-check';
 import { sniffFormat, sniffProtobuf } from './sniff';
 import { recordSpans } from './spans';
 import { concatChunks, encodeChunks } from './splice';
@@ -20,6 +20,9 @@ export class ModelReadError extends Error {
 export function readModel(bytes: Uint8Array, fileName = 'the file'): ModelProto {
   const other = sniffFormat(bytes, fileName);
   if (other) throw new ModelReadError(`${fileName} is ${other.what}, not an ONNX model. ${other.advice}`, other.id);
+  // Refuse, saying why, what would freeze the page or exhaust its memory while decoding.
+  const tooMuch = overBudget(bytes);
+  if (tooMuch) throw new ModelReadError(`${fileName} ${tooMuch}`, 'too-large');
   let model: ModelProto;
   try {
     model = fromBinary(ModelProtoSchema, bytes, { readUnknownFields: true });
