@@ -1,0 +1,65 @@
+// One measurement in its own process (the benchmark runs one per row, so peaks do not mix):
+//   measure.mjs OP MODEL [OUT]   OP: open | check | rewrite | save
+// Prints one JSON line: phase times in ms, peak RSS in kB, bytes read from external data files.
+// open: read the file and decode (readModelFile: bytes, fromBinary, byte ranges, data files).
+// check: checkModel for the no-prelu target. rewrite: fixAll for no-prelu (every PRelu).
+// save: the spliced chunks of the rewritten model (what the browser's Blob is built from), then
+// `write`: those chunks written to OUT.
+import { closeSync, openSync, statSync, writeSync } from 'node:fs';
+import { saveModelChunks } from '../../src/onnx/model';
+import { readModelFile } from '../../src/onnx/node-files';
+import { checkModel } from '../../src/targets/check';
+import { fixAll } from '../../src/rewrites/engine';
+import { findTarget } from '../../src/targets/registry';
+
+const [op, path, out] = process.argv.slice(2);
+if (!op || !path) {
+  console.error('usage: measure OP MODEL [OUT]');
+  process.exit(2);
+}
+if (op === 'baseline') {
+  console.log(JSON.stringify({ op, peakRssKB: process.resourceUsage().maxRSS }));
+  process.exit(0);
+}
+const target = findTarget('no-prelu')!;
+const ms = (t: number) => Math.round((performance.now() - t) * 10) / 10;
+const result: Record<string, number | string | undefined> = { op, modelBytes: statSync(path).size };
+
+let t = performance.now();
+const opened = readModelFile(path);
+result.open = ms(t);
+result.nodes = opened.model.graph!.node.length;
+if (opened.warning) result.warning = opened.warning;
+
+if (op === 'check') {
+  t = performance.now();
+  const findings = checkModel(opened.model, target);
+  result.check = ms(t);
+  result.findings = findings.length;
+}
+if (op === 'rewrite' || op === 'save') {
+  t = performance.now();
+  const r = fixAll(opened.model, target);
+  result.rewrite = ms(t);
+  result.rewritten = r.picks.length;
+  if (op === 'save') {
+    t = performance.now();
+    const chunks = saveModelChunks(r.model);
+    result.save = ms(t);
+    result.chunks = chunks.length;
+    t = performance.now();
+    const fd = openSync(out ?? `${path}.saved.onnx`, 'w');
+    let bytes = 0;
+    for (const c of chunks) {
+      let done = 0;
+      while (done < c.length) done += writeSync(fd, c, done, c.length - done);
+      bytes += c.length;
+    }
+    closeSync(fd);
+    result.write = ms(t);
+    result.savedBytes = bytes;
+  }
+}
+result.dataBytesRead = opened.external.bytesRead;
+result.peakRssKB = process.resourceUsage().maxRSS;
+console.log(JSON.stringify(result));
