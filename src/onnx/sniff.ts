@@ -394,6 +394,10 @@ const TENSOR_FIELDS = new Set([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14]);
 
 function looksLikeTensor(b: Uint8Array, topFields: number[]): boolean {
   if (topFields.length === 0 || !topFields.every((f) => TENSOR_FIELDS.has(f)) || !topFields.includes(2)) return false;
+  // data_type (2) is a varint; in a ModelProto field 2 is producer_name, a string: the first bytes
+  // of a truncated model are not a tensor.
+  const fields = wireFields(b);
+  if (fields.some((f) => f.no === 2 && f.wt !== 0) || !fields.some((f) => f.no === 2)) return false;
   try {
     const t = fromBinary(TensorProtoSchema, b);
     return t.dataType > 0 && t.dataType <= 26;
