@@ -33,6 +33,15 @@ export function readModel(bytes: Uint8Array, fileName = 'the file'): ModelProto 
   }
   if (!model.graph) {
     notOnnxProtobuf(bytes, fileName);
+    if (model.irVersion > 0n && model.irVersion <= 100n) {
+      // An ONNX header (exporters write ir_version and producer first) and then nothing: cut short.
+      const by = model.producerName ? `, made by ${model.producerName.slice(0, 60)}` : '';
+      throw new ModelReadError(
+        `${fileName} starts like an ONNX model (IR version ${model.irVersion}${by}) but has no graph: the file ` +
+          `(${bytes.length.toLocaleString('en-US')} bytes) is probably truncated. Download or export it again.`,
+        'corrupt-onnx',
+      );
+    }
     throw new ModelReadError(
       `${fileName} decodes as protobuf but has no graph, so it is not an ONNX model (or it is empty). ` +
         'Export the model again, or check that this is the .onnx file and not a data file.',
