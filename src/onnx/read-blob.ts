@@ -1,0 +1,49 @@
+// Reading a picked or dropped file into memory with progress and a way to cancel: a 1 GB model
+// takes seconds to read, and the page must say how far it is and let the user stop. The bytes go
+// into one buffer of the file's size (tensor views point into it), filled from the file's stream.
+
+export class ReadCancelled extends Error {
+  constructor(name: string) {
+    super(`Cancelled opening ${name}`);
+    this.name = 'ReadCancelled';
+  }
+}
+
+export interface ReadOptions {
+  /** Called with bytes read so far, at most every `intervalMs`. */
+  onProgress?: (loaded: number, total: number) => void;
+  intervalMs?: number;
+  signal?: AbortSignal;
+}
+
+export async function readBlob(blob: Blob, name: string, opts: ReadOptions = {}): Promise<Uint8Array> {
+  const total = blob.size;
+  const out = new Uint8Array(total);
+  const reader = blob.stream().getReader();
+  const interval = opts.intervalMs ?? 100;
+  let loaded = 0;
+  let last = 0;
+  const abort = () => { void reader.cancel().catch(() => {}); };
+  opts.signal?.addEventListener('abort', abort, { once: true });
+  try {
+    for (;;) {
+      if (opts.signal?.aborted) throw new ReadCancelled(name);
+      const { done, value } = await reader.read();
+      if (opts.signal?.aborted) throw new ReadCancelled(name);
+      if (done) break;
+      if (loaded + value.length > total) throw new Error(`${name} grew while it was being read`);
+      out.set(value, loaded);
+      loaded += value.length;
+      const now = performance.now();
+      if (opts.onProgress && now - last >= interval) {
+        last = now;
+        opts.onProgress(loaded, total);
+      }
+    }
+  } finally {
+    opts.signal?.removeEventListener('abort', abort);
+  }
+  if (loaded !== total) throw new Error(`${name} changed while it was being read (${loaded} of ${total} bytes)`);
+  opts.onProgress?.(loaded, total);
+  return out;
+}
