@@ -43,6 +43,7 @@ export function App() {
       <div className={`app${dragging ? ' dragging' : ''}`}>
         <Toolbar />
         <ErrorBanner />
+        <LoadProgress />
         <StatusLine />
         <main className="workspace">
           <SidePanel />
@@ -54,6 +55,19 @@ export function App() {
         {dragging && <div className="drop-overlay">Drop an .onnx file to open it</div>}
       </div>
     </ReactFlowProvider>
+  );
+}
+
+/** Reading a big file: how far, and Cancel. */
+function LoadProgress() {
+  const loading = useStore((s) => s.loading);
+  if (!loading) return null;
+  const pct = loading.total ? Math.floor((loading.loaded / loading.total) * 100) : 0;
+  return (
+    <div className="loading-bar">
+      <label>Reading {loading.name}… <progress max={loading.total} value={loading.loaded} aria-label={`Reading ${loading.name}`} /> {pct}%</label>
+      <button type="button" onClick={loading.cancel}>Cancel</button>
+    </div>
   );
 }
 

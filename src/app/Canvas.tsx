@@ -43,6 +43,7 @@ export function Canvas() {
   const selected = useStore((s) => s.selected);
   const focusTick = useStore((s) => s.focusTick);
   const filter = useStore((s) => s.filter);
+  const loading = useStore((s) => !!s.loading);
   const { fitView, setCenter, getNode, setViewport } = useReactFlow();
   const [positions, setPositions] = useState<{ key: object; pos: Record<string, { x: number; y: number }> }>();
 
@@ -129,7 +130,7 @@ export function Canvas() {
   }, [focusTick, ready]); // eslint-disable-line react-hooks/exhaustive-deps
 
   return (
-    <div className="canvas" data-graph-ready={ready ? 'true' : 'false'}>
+    <div className="canvas" data-graph-ready={ready && !loading ? 'true' : 'false'}>
       <Breadcrumb />
       <FilterChip />
       {!ready && <div className="laying-out">Laying out {view.nodes.length.toLocaleString()} nodes…</div>}

@@ -2,6 +2,10 @@
 import { useEffect, useState } from 'react';
 import { useStore } from './store';
 import { blobDataFile, splitModelAndData } from '../onnx/external';
+import { readBlob, ReadCancelled } from '../onnx/read-blob';
+
+/** Files from this size on are read with a progress bar and a Cancel button. */
+const PROGRESS_FROM = 32 << 20;
 
 export async function openBlob(file: File): Promise<void> {
   await openFiles([file]);
@@ -14,7 +18,27 @@ export async function openBlob(file: File): Promise<void> {
 export async function openFiles(files: readonly File[]): Promise<number> {
   const { model, data, otherModels } = splitModelAndData(files);
   if (!model) return 0;
-  const bytes = new Uint8Array(await model.arrayBuffer());
+  let bytes: Uint8Array;
+  if (model.size < PROGRESS_FROM) bytes = new Uint8Array(await model.arrayBuffer());
+  else {
+    useStore.getState().loading?.cancel();
+    const ctrl = new AbortController();
+    const loading = { name: model.name, loaded: 0, total: model.size, cancel: () => ctrl.abort() };
+    useStore.setState({ loading });
+    try {
+      bytes = await readBlob(model, model.name, {
+        signal: ctrl.signal,
+        onProgress: (loaded) => { if (useStore.getState().loading?.cancel === loading.cancel) useStore.setState({ loading: { ...loading, loaded } }); },
+      });
+    } catch (e) {
+      if (useStore.getState().loading?.cancel === loading.cancel) useStore.setState({ loading: undefined });
+      if (e instanceof ReadCancelled) useStore.setState({ notice: e.message });
+      else useStore.setState({ error: `${model.name} could not be read: ${(e as Error).message}` });
+      return 0;
+    }
+    if (useStore.getState().loading?.cancel !== loading.cancel) return 0; // another file was chosen meanwhile
+    useStore.setState({ loading: undefined });
+  }
   useStore.getState().open(bytes, model.name, data.map((f) => blobDataFile(f, f.name)));
   return otherModels.length;
 }

@@ -19,6 +19,8 @@ interface Snapshot {
 }
 
 export interface AppState {
+  /** A file being read (big files: with progress and Cancel, set by files.ts). */
+  loading?: { name: string; loaded: number; total: number; cancel(): void };
   fileName?: string;
   /** The bytes as opened: saved as they are while nothing has changed. */
   original?: Uint8Array;
