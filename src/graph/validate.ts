@@ -23,6 +23,7 @@ const SRC = {
   ssa: `${IR_SPEC}, "Nodes": "A value name used in a graph must have a unique definition" (SSA; a graph input may also be an initializer)`,
   input: `${IR_SPEC}, "Nodes": a node input "must refer to either a graph input, a graph initializer or a node output"`,
   nodeNames: `${IR_SPEC}, "Names Within a Graph": within the Node namespace "each name MUST be unique for each given graph"`,
+  attrNames: `${IR_SPEC}, "Attributes": an attribute's name "Must be unique among attributes, inputs, and outputs for any given operator and node"`,
   opset: `${IR_SPEC}, "Models": opset_import lists the operator sets the model uses (required since IR version 3)`,
   schema: 'ONNX operator changelog (onnx/onnx docs/Changelog.md, up to opset ' + NEWEST_KNOWN_OPSET + '), as in src/onnx/opset-history.ts',
   newer: 'OpFit knows ONNX operators up to opset ' + NEWEST_KNOWN_OPSET + ' (src/onnx/opset-history.ts) and IR versions up to ' + NEWEST_KNOWN_IR + ' (onnx-buf schema)',
@@ -197,6 +198,14 @@ function checkNames(scope: GraphIndex, out: Collector): void {
       }
     });
   }
+  g.node.forEach((n, i) => {
+    if (n.attribute.length < 2) return;
+    const seen = new Set<string>();
+    const twice = [...new Set(n.attribute.map((a) => a.name).filter((a) => seen.has(a) || !seen.add(a)))];
+    if (twice.length) {
+      out.add('unsupported', `${twice.length > 1 ? 'Attributes' : 'Attribute'} ${list(twice.map(quote))} ${twice.length > 1 ? 'appear' : 'appears'} more than once on this node; a node's attribute names must be unique, and ONNX Runtime refuses the model ("appeared multiple times").`, SRC.attrNames, { scope, index: i });
+    }
+  });
   const names = new Map<string, number>();
   g.node.forEach((n, i) => {
     if (!n.name) return;
@@ -299,12 +308,12 @@ function checkSchema(model: ModelProto, scope: GraphIndex, index: number, node: 
 
 /**
  * Why no rewrite can be made correct on this model, or undefined. Rewrites rely on one definition
- * per name (to rewire consumers), an acyclic graph, and a known default-domain opset (forms and
- * opset raises are chosen by it). Missing inputs, node names or unknown domains do not block them.
+ * per name (to rewire consumers), an acyclic graph, unique attribute names (a subgraph is addressed
+ * by its attribute's name) and a known default-domain opset (forms and opset raises are chosen by it). Missing inputs, node names or unknown domains do not block them.
  */
 export function rewriteBlockers(model: ModelProto): string | undefined {
   const blocking = validateModel(model).filter((f) =>
-    f.source === SRC.ssa || f.source === SRC.cycle || f.source === SRC.newer || (f.source === SRC.opset && f.nodeId === ''),
+    f.source === SRC.ssa || f.source === SRC.cycle || f.source === SRC.newer || f.source === SRC.attrNames || (f.source === SRC.opset && f.nodeId === ''),
   );
   if (blocking.length === 0) return undefined;
   const first = blocking[0]!;
