@@ -3,7 +3,7 @@
 // "unsupported": each such model is one it refuses to load, with the message the finding quotes.
 import { readFileSync } from 'node:fs';
 import { create } from '@bufbuild/protobuf';
-import { FunctionProtoSchema, OperatorSetIdProtoSchema, StringStringEntryProtoSchema, type ModelProto } from 'onnx-buf';
+import { AttributeProtoSchema, FunctionProtoSchema, OperatorSetIdProtoSchema, StringStringEntryProtoSchema, type ModelProto } from 'onnx-buf';
 import { describe, expect, it } from 'vitest';
 import { readModel, writeModel } from '../../src/onnx/model';
 import { MAX_MODEL_FINDINGS, MODEL_CHECK, rewriteBlockers, validateModel } from '../../src/graph/validate';
@@ -72,6 +72,11 @@ const CASES: [string, () => ModelProto, string, string, RegExp, RegExp | undefin
     'two nodes with the same name',
     () => simple([node('Relu', ['x'], ['a'], { name: 'same' }), node('Neg', ['a'], ['y'], { name: 'same' })]),
     'unsupported', 'same (node #1)', /^Node #0 has the same name, "same"; node names must be unique/, /two nodes with same node name \(same\)/,
+  ],
+  [
+    'an attribute given twice',
+    () => simple([node('LeakyRelu', ['x'], ['y'], { name: 'lr', attribute: [create(AttributeProtoSchema, { name: 'alpha', type: 1, f: 0.1 }), create(AttributeProtoSchema, { name: 'alpha', type: 1, f: 0.2 })] })]),
+    'unsupported', 'lr', /^Attribute "alpha" appears more than once on this node/, /Attribute 'alpha' appeared multiple times/,
   ],
   [
     'no opset_import at all (not truncated: metadata follows the graph)',
@@ -211,6 +216,11 @@ describe('rewrites refuse where they cannot be made correct', () => {
     const newer = prelu();
     newer.opsetImport = [opset('', NEWEST_KNOWN_OPSET + 1)];
     expect(rewriteBlockers(newer)).toMatch(/imports opset \d+ of the default ONNX domain/);
+
+    const twice = prelu();
+    const body = graph({ nodes: [], outputs: [] });
+    twice.graph!.node.push(node('If', ['c'], ['z'], { name: 'if', attribute: [graphAttr('then_branch', body), graphAttr('then_branch', body)] }));
+    expect(rewriteBlockers(twice)).toMatch(/^the model is not valid ONNX, so no rewrite can be guaranteed correct: if: Attribute "then_branch" appears more than once/);
 
     const none = prelu();
     none.opsetImport = [];
