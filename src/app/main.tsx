@@ -5,9 +5,12 @@ import './styles.css';
 import { App } from './App';
 import { Recover } from './Recover';
 import { startPersistence } from './persist';
+import { registerServiceWorker } from './offline';
 
 // The kept model (IndexedDB) is restored, and every step kept from then on (src/app/persist.ts).
 void startPersistence();
+// Offline once loaded: the service worker caches the whole build (src/app/offline.ts, public/sw.js).
+registerServiceWorker();
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>
