@@ -4,6 +4,7 @@ import { TargetEditor } from './TargetEditor';
 import { TARGETS } from '../targets/registry';
 import { openFile, saveBytes } from './files';
 import { VerifyButton } from './VerifyPanel';
+import { AboutButton } from './About';
 
 export function Toolbar() {
   const targetId = useStore((s) => s.targetId);
@@ -59,6 +60,7 @@ export function Toolbar() {
         Download
       </button>
       <VerifyButton />
+      <AboutButton />
     </header>
   );
 }
