@@ -38,7 +38,9 @@ describe('real models open in the page', () => {
   const models = sample();
   const fixtures = fixtureModels();
 
-  it('samples at least 50 corpus models from every group that has models', () => {
+  // Like tests/conformance/testdata-roundtrip.test.ts: a missing corpus fails unless explicitly allowed.
+  const allowMissing = models.length === 0 && process.env.OPFIT_ALLOW_MISSING_TESTDATA === '1';
+  it.skipIf(allowMissing)('samples at least 50 corpus models from every group that has models (apt-get install libonnx-testdata)', () => {
     expect(models.length).toBeGreaterThanOrEqual(50);
     expect(new Set(models.map(group))).toEqual(new Set(['node', 'pytorch-converted', 'pytorch-operator', 'simple']));
     expect(fixtures.length).toBeGreaterThanOrEqual(5);
