@@ -122,12 +122,13 @@ let lastOriginal: Uint8Array | undefined;
 /** Why the model could not be kept, when it could not. */
 let keepProblem: string | undefined;
 
-function blobFor(o: ModelProto | Uint8Array): Blob {
+/** A model's bytes as chunks (views of the opened file where unchanged): sized before any copy. */
+function partsFor(o: ModelProto | Uint8Array): { parts: Uint8Array[]; size: number } {
   const parts = o instanceof Uint8Array ? [o] : saveModelChunks(o);
-  return new Blob(parts as BlobPart[], { type: 'application/octet-stream' });
+  return { parts, size: parts.reduce((n, p) => n + p.byteLength, 0) };
 }
 
-type Plan = { session: SavedSession; blobs: Map<string, Blob> } | { skip: string };
+type Plan = { session: SavedSession; blobs: Map<string, { parts: Uint8Array[]; size: number }> } | { skip: string };
 
 /** What to write for this state: the session record and the blobs not written yet. */
 function plan(s: AppState): Plan | undefined {
@@ -139,15 +140,15 @@ function plan(s: AppState): Plan | undefined {
     if (s.past.length === 0 && !ids.has(model)) ids.set(model, idOf(original));
     downloaded = undefined;
   }
-  const blobs = new Map<string, Blob>();
+  const blobs = new Map<string, { parts: Uint8Array[]; size: number }>();
   let total = 0;
   const need = (o: ModelProto | Uint8Array): number => {
     const id = idOf(o);
     const size = written.get(id) ?? blobs.get(id)?.size;
     if (size !== undefined) return size;
-    const blob = blobFor(o);
-    blobs.set(id, blob);
-    return blob.size;
+    const p = partsFor(o);
+    blobs.set(id, p);
+    return p.size;
   };
   const counted = new Set<string>();
   const add = (o: ModelProto | Uint8Array) => {
@@ -192,7 +193,7 @@ async function write(p: Exclude<Plan, { skip: string }>): Promise<void> {
   const d = await db();
   const t = d.transaction([SESSIONS, BLOBS], 'readwrite');
   const blobs = t.objectStore(BLOBS);
-  for (const [id, blob] of p.blobs) blobs.put(blob, id);
+  for (const [id, { parts }] of p.blobs) blobs.put(new Blob(parts as BlobPart[], { type: 'application/octet-stream' }), id);
   t.objectStore(SESSIONS).put(p.session, CURRENT);
   const named = new Set([p.session.original, p.session.present, ...p.session.past.map((x) => x.id), ...p.session.future.map((x) => x.id)]);
   // Whatever else is stored (steps undone and replaced, an earlier file) goes.
