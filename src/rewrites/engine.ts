@@ -16,6 +16,14 @@ import { FORMS, findForm } from './registry';
 import type { Form, FormId } from './types';
 import { elementType } from './forms/common';
 import { findFusions, fuseGraph, type FusionKind, type FusionMatch } from './fusion';
+import { rewriteBlockers } from '../graph/validate';
+
+/** rewriteBlockers, once per model object: formsFor and fixAll ask for every node and form. */
+const blockerCache = new WeakMap<ModelProto, string | undefined>();
+function blockerOf(model: ModelProto): string | undefined {
+  if (!blockerCache.has(model)) blockerCache.set(model, rewriteBlockers(model));
+  return blockerCache.get(model);
+}
 
 export interface Pick {
   nodeId: string;
@@ -176,6 +184,9 @@ export function applyRewrites(
   target: TargetProfile,
   opts: { alsoRewritten?: ReadonlySet<string> } = {},
 ): RewriteResult {
+  // A model that is broken as a model (a cycle, a name defined twice, …) cannot be rewritten correctly.
+  const blocked = blockerOf(model);
+  if (blocked) throw new RewriteRefused(blocked);
   const where = locate(model);
   const planned = picks.map((p): Planned => {
     const at = where.get(p.nodeId);
@@ -317,6 +328,8 @@ export interface FixAllResult extends RewriteResult {
 
 /** The best form for every incompatible PRelu node, applied as one transaction. */
 export function fixAll(model: ModelProto, target: TargetProfile): FixAllResult {
+  const blocked = blockerOf(model);
+  if (blocked) throw new RewriteRefused(blocked);
   const findings = checkModel(model, target).filter((f) => INCOMPATIBLE.has(f.status));
   const prelus = findings.filter((f) => f.op === 'PRelu');
   const all = new Set(prelus.map((f) => f.nodeId));
@@ -350,6 +363,8 @@ export interface FuseResult extends RewriteResult {
  * target would not run (its slope layout, its type…) is left decomposed, with the reason.
  */
 export function fuseAll(model: ModelProto, target: TargetProfile): FuseResult {
+  const blocked = blockerOf(model);
+  if (blocked) throw new RewriteRefused(blocked);
   const banned = target.unsupportedOps.find((u) => u.op === 'PRelu' && (u.domain ?? '') === '');
   if (banned) return { model, notes: [`${target.name} has no PRelu (${banned.reason}), so nothing is fused.`], fused: [], skipped: [] };
   const refused = new Map<string, string>();
