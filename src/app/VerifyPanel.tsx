@@ -153,6 +153,7 @@ export function VerifyPanel({ onClose }: { onClose: () => void }) {
   const pickFile = async (input: string, el: HTMLInputElement) => {
     const file = el.files?.[0];
     if (!file) return;
+    setReport(undefined); // a result about other inputs must not sit under this file's verdict
     try {
       const tensor = parseTensorFile(new Uint8Array(await file.arrayBuffer()), file.name);
       const spec = specs.find((s) => s.name === input);
@@ -296,7 +297,7 @@ function comparisonExtras(o: OutputComparison): string {
 }
 
 function ReportView({ report: r, stale, onLocal, canLocal }: { report: VerifyReport; stale: boolean; onLocal: () => void; canLocal: boolean }) {
-  const verdict = r.status === 'pass' ? 'PASS' : r.status === 'fail' ? 'FAIL' : r.status === 'original-cannot-run' ? 'NOT COMPARED' : 'FAIL';
+  const verdict = r.status === 'pass' ? 'PASS' : r.status === 'fail' ? 'FAIL' : r.status === 'inconclusive' ? 'INCONCLUSIVE' : r.status === 'original-cannot-run' ? 'NOT COMPARED' : 'FAIL';
   return (
     <section className="verify-report" aria-label="Verify result">
       <p className={`verify-verdict ${r.status}`} data-verify-status={r.status}>

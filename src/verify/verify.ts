@@ -19,7 +19,7 @@ export interface VerifyOptions extends FeedPlan {
   paths?: { original?: string; converted?: string };
 }
 
-export type VerifyStatus = 'pass' | 'fail' | 'original-cannot-run' | 'converted-cannot-run';
+export type VerifyStatus = 'pass' | 'fail' | 'inconclusive' | 'original-cannot-run' | 'converted-cannot-run';
 
 export interface VerifyReport {
   status: VerifyStatus;
@@ -131,11 +131,14 @@ export async function verifyModels(
   onProgress({ step: 3, of, label: 'Comparing outputs' });
   const outputs = compareOutputs(origOut, convOut, opts.tolerance, original.graph!.output.map((o) => o.name));
   const failed = outputs.filter((o) => !o.pass);
+  const unproved = outputs.filter((o) => o.inconclusive);
   onProgress({ step: 4, of, label: 'Done' });
   return {
-    ...base, outputs, status: failed.length ? 'fail' : 'pass',
+    ...base, outputs, status: failed.length ? 'fail' : unproved.length ? 'inconclusive' : 'pass',
     summary: failed.length
       ? `${failed.length} of ${outputs.length} output(s) differ beyond tolerance ${fmtTolerance(opts.tolerance)}: ${failed.map((o) => o.name).join(', ')}.`
-      : `All ${outputs.length} output(s) agree within tolerance ${fmtTolerance(opts.tolerance)}.`,
+      : unproved.length
+        ? `Not a pass: ${unproved.map((o) => o.inconclusive).join('; ')}. The edge values reached every value of ${unproved.length === 1 ? 'that output' : 'those outputs'}; use random inputs for the whole model, and the local check to try edge values on each rewritten node.`
+        : `All ${outputs.length} output(s) agree within tolerance ${fmtTolerance(opts.tolerance)}.`,
   };
 }

@@ -29,9 +29,15 @@ describe('opfit verify from the command line', () => {
     expect(r.stdout).toMatch(/Every rewritten node passed the local check/);
   });
 
-  it('verify --edge passes on the same pair, and fails (exit 1) once one slope value is changed', () => {
+  it('verify --edge is inconclusive on the whole model (NaN everywhere), passes with --local, and fails once one slope value is changed', () => {
     const out = join(dir, 'mf.onnx');
-    expect(cli(['verify', MODEL, out, '--edge']).code).toBe(0);
+    const edge = cli(['verify', MODEL, out, '--edge']);
+    expect(edge.code).toBe(1);
+    expect(edge.stderr).toMatch(/no number was compared.*--local/);
+    const local = cli(['verify', MODEL, out, '--edge', '--local']);
+    expect(local.code).toBe(0);
+    expect(local.stdout).toMatch(/^pass \(local check only\)/m);
+    expect(cli(['verify', MODEL, out]).code).toBe(0);
 
     // Tamper: scale the slope of the first Mul that reads a weight.
     const model = readModel(new Uint8Array(readFileSync(out)));

@@ -46,7 +46,10 @@ describe('opfit verify', () => {
     expect(r.code).toBe(0);
     expect(r.out).toContain('edge values (NaN, ±inf, −0.0, ±max, …) between random values, seed 1');
     expect(r.out.match(/: pass, max abs 0, max rel 0/g)).toHaveLength(33);
-    expect(r.out).toContain('Every rewritten node passed the local check.');
+    // NaN reaches every output value of this convolutional model, so the whole-model comparison is
+    // inconclusive; the pass comes from the 33 node-by-node checks, and says so.
+    expect(r.out).toMatch(/^pass \(local check only\): every value of .* is NaN in both models/m);
+    expect(r.out).toContain('Every rewritten node matches the original node on its own.');
   });
 
   it('exits 1 on a difference, naming the output and the worst value', async () => {
