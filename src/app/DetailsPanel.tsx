@@ -158,7 +158,7 @@ function RewriteForms({ model, id, targetId }: { model: ModelProto; id: string; 
             </div>
             <code className="formula">{o.form.formula}</code>
             {o.available && o.raisesTo && <div className="muted">moves the model to opset {o.raisesTo}</div>}
-            {o.available && (o.form.caveat ? <div className="caveat">Differs from PRelu: {o.form.caveat}</div> : <div className="exact">Exact, including NaN, ±inf and −0.0.</div>)}
+            {o.available && (o.form.caveat ? <div className="caveat">{o.form.caveat}</div> : <div className="exact">Exact by ONNX's definition, including NaN, ±inf and −0.0.</div>)}
             {o.available && o.form.runtimeNote && <div className="muted runtime-note">{o.form.runtimeNote}</div>}
             {!o.available && <div className="why">Not offered: {o.reason ?? o.why}</div>}
           </li>

@@ -1,6 +1,6 @@
 // opfit — the same core as the app, for batch work.
 //   opfit targets [--json]
-//   opfit inspect MODEL --target ID[,ID…] [--json]
+//   opfit inspect MODEL --target ID[,ID…] [--json] [--strict]   (--strict: exit 3 if a node is incompatible)
 //   opfit convert MODEL... --target ID [--form ID] (-o OUT | --out-dir DIR)
 // A target is a built-in id or a profile file (./my-npu.json, as the app exports it).
 // Bad input: one clear line on stderr and exit 1. Usage errors: exit 2.
@@ -121,11 +121,13 @@ function cmdTargets(args: string[]) {
 }
 
 function cmdInspect(args: string[]) {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { target: { type: 'string' }, json: { type: 'boolean' } } });
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { target: { type: 'string' }, json: { type: 'boolean' }, strict: { type: 'boolean' } } });
   if (positionals.length !== 1) throw new UsageError('inspect takes exactly one MODEL');
   const list = targets(values.target);
   const { model } = load(positionals[0]!);
   const results = list.map((t) => ({ t, findings: checkModel(model, t) }));
+  // --strict: for CI scripts, exit 3 when some target cannot run some node (1 and 2 mean bad input and usage).
+  if (values.strict && results.some(({ findings }) => findings.some((f) => INCOMPATIBLE.has(f.status)))) process.exitCode = 3;
   if (values.json) {
     const objects = results.map(({ t, findings }) => ({ target: t.id, findings: findings.map((f) => ({ node: f.node, op: f.op, status: f.status, reason: f.reason, source: f.source })) }));
     // One target: the object itself (the contract since issue 2); several: an array of them.
@@ -169,7 +171,7 @@ async function cmdConvert(args: string[]) {
   }
   for (const path of positionals) {
     const out = values.o ?? join(values['out-dir']!, basename(path));
-    if (samePath(out, path)) throw new UsageError(`refusing to overwrite the input ${path}: write the converted model somewhere else`);
+    if (samePath(out, path)) throw new InputError(`refusing to overwrite the input ${path}: write the converted model somewhere else`);
   }
   let failed = 0;
   for (const path of positionals) {
@@ -220,7 +222,7 @@ function cmdFuse(args: string[]) {
   if (positionals.length !== 1) throw new UsageError('fuse takes exactly one MODEL');
   if (!values.o) throw new UsageError('fuse needs -o OUT');
   const path = positionals[0]!;
-  if (samePath(values.o, path)) throw new UsageError(`refusing to overwrite the input ${path}: write the fused model somewhere else`);
+  if (samePath(values.o, path)) throw new InputError(`refusing to overwrite the input ${path}: write the fused model somewhere else`);
   const t = target(values.target);
   const { bytes, model } = load(path);
   const r = fuseAll(model, t);

@@ -31,7 +31,8 @@ export function judgeOp(model: ModelProto, scope: GraphIndex, index: number, tar
   const domain = tableDomain(node.domain);
   switch (ops.kind) {
     case 'none':
-      return { status: 'unknown', reason: `No per-op data for ${target.name}: whether it runs ${node.opType} is not known.`, source: target.sources[0] ?? '' };
+      // No source to cite: say so, rather than borrow the profile's PReLU sources.
+      return { status: 'unknown', reason: `No per-op data for ${target.name}: whether it runs ${node.opType} is not known.`, source: `none: OpFit has no per-op support list for ${target.name} (its sources cover PReLU only)` };
     case 'onnx-standard': {
       if (domain !== 'ai.onnx') return { status: 'unknown', reason: `${node.opType} is in domain ${domain}, outside standard ONNX.`, source: ops.source };
       const opset = opsetOf(model, node.domain) ?? 1;

@@ -58,7 +58,7 @@ export const mmdnnWrong: TeachingForm = {
 
 const fromForm = (form: typeof where, kind: FormKind, math: string): TeachingForm => ({
   id: form.id, label: form.label, kind, math, onnx: form.formula,
-  note: form.caveat || 'Exact: the same value as PRelu for every input, including NaN, ±inf and −0.0.',
+  note: form.caveat || `Exact by ONNX's definition: the same value as PRelu for every input, including NaN, ±inf and −0.0.${form.runtimeNote ? ` ${form.runtimeNote}` : ''}`,
   emit: (f, b) => form.emit(f, b),
 });
 

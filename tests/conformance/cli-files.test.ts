@@ -22,16 +22,16 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const oneLine = (s: string) => s.trim().split('\n');
 
 describe('opfit convert and the file system', () => {
-  it('refuses -o pointing at the input itself (exit 2) and leaves the input as it was', () => {
+  it('refuses -o pointing at the input itself (exit 1, one line) and leaves the input as it was', () => {
     const r = cli(['convert', model, '--target', 'no-prelu', '-o', model]);
-    expect(r.code).toBe(2);
-    expect(r.stderr).toContain('refusing to overwrite the input');
+    expect(r.code).toBe(1);
+    expect(oneLine(r.stderr)).toEqual([`opfit: refusing to overwrite the input ${model}: write the converted model somewhere else`]);
     expect(readFileSync(model).equals(original)).toBe(true);
   });
 
   it('refuses --out-dir that is the input\'s own folder', () => {
     const r = cli(['convert', model, '--target', 'no-prelu', '--out-dir', dir]);
-    expect(r.code).toBe(2);
+    expect(r.code).toBe(1);
     expect(readFileSync(model).equals(original)).toBe(true);
   });
 
@@ -60,6 +60,12 @@ describe('opfit convert and the file system', () => {
     const r = cli(['inspect', dir, '--target', 'onnxruntime']);
     expect(r.code).toBe(1);
     expect(oneLine(r.stderr)).toEqual([`opfit: ${dir} is a directory; give the path of an .onnx file`]);
+  });
+
+  it('inspect --strict exits 3 when a node is incompatible, 0 when none is', () => {
+    expect(cli(['inspect', model, '--target', 'no-prelu', '--strict']).code).toBe(3);
+    expect(cli(['inspect', model, '--target', 'onnxruntime', '--strict']).code).toBe(0);
+    expect(cli(['inspect', model, '--target', 'no-prelu']).code).toBe(0);
   });
 
   it('--version prints the package version', () => {

@@ -9,7 +9,7 @@ export const maxMin: Form = {
   label: 'Max + slope·Min',
   formula: 'Add(Max(x, 0), Mul(slope, Min(x, 0)))',
   caveat:
-    'Differs from PRelu on: x = −0.0, which comes out +0.0 (in ONNX Runtime for every slope but −0) where PRelu keeps −0.0; a slope of +0 with x < 0, which gives +0.0 where PRelu gives −0.0; ' +
+    'Differs from PRelu on: x = −0.0, which can come out +0.0 where PRelu keeps −0.0 (which zero Max/Min return is up to the runtime: in ONNX Runtime it depends on the slope and on how the operands broadcast); a slope of +0 with x < 0, which gives +0.0 where PRelu gives −0.0; ' +
     'an infinite slope, which gives NaN for every x ≥ 0, ±0 and +inf included, where PRelu gives x (inf·0 = NaN); and NaN inputs on runtimes ' +
     'whose Max/Min return the non-NaN operand, which turn NaN into 0 (ONNX Runtime keeps NaN). Exact on every other input.',
   rank: 2,
