@@ -9,6 +9,8 @@ import { graphView, type ViewNode } from '../graph/view';
 import type { FindingStatus } from '../targets/types';
 import { layout } from './layout';
 
+// The minimap draws every node as SVG whatever is visible; past this size it costs seconds.
+const MINIMAP_MAX_NODES = 3000;
 const NODE_W = 170;
 const NODE_H = 46;
 
@@ -149,13 +151,13 @@ export function Canvas() {
       >
         <Background />
         <Controls showInteractive={false} />
-        <MiniMap
+        {view.nodes.length <= MINIMAP_MAX_NODES && <MiniMap
           pannable
           zoomable
           nodeStrokeWidth={12}
           nodeColor={(n) => (isIncompatible(n.data as unknown as OnnxNodeData) ? '#d33' : '#b8bfcc')}
           nodeStrokeColor={(n) => (isIncompatible(n.data as unknown as OnnxNodeData) ? '#d33' : '#b8bfcc')}
-        />
+        />}
       </ReactFlow>
     </div>
   );
