@@ -58,6 +58,8 @@ interface FieldInfo {
   wt: number;
   scalar: ScalarType;
   oneof?: string;
+  /** A bit for the field's oneof, distinct within its message (0 when not in a oneof). */
+  oneofBit: number;
   closedEnum?: Set<number>;
   child?: DescMessage;
 }
@@ -78,8 +80,8 @@ function wireTypeOf(t: ScalarType): number {
   }
 }
 
-function fieldInfo(f: DescField): FieldInfo {
-  const base = { no: f.number, local: f.localName, oneof: f.oneof?.localName };
+function fieldInfo(f: DescField, oneofBit: number): FieldInfo {
+  const base = { no: f.number, local: f.localName, oneof: f.oneof?.localName, oneofBit };
   if (f.fieldKind === 'map' || ((f.fieldKind === 'message' || (f.fieldKind === 'list' && f.listKind === 'message')) && f.delimitedEncoding)) {
     return { ...base, kind: K.Other, wt: -1, scalar: ScalarType.BYTES };
   }
@@ -97,7 +99,8 @@ function info(desc: DescMessage): MessageInfo {
   if (!m) {
     m = { byNo: [], extra: new Map() };
     for (const f of desc.fields) {
-      const fi = fieldInfo(f);
+      const k = f.oneof ? desc.oneofs.indexOf(f.oneof) : -1;
+      const fi = fieldInfo(f, k >= 0 && k < 31 ? 1 << k : 0);
       if (f.number < 1024) m.byNo[f.number] = fi;
       else m.extra.set(f.number, fi);
     }
@@ -186,6 +189,15 @@ class Walker {
   readonly objs: object[] = [];
   readonly heads: number[] = [];
   nonCanonical = 0;
+  /** Per nesting depth, occurrence counts of field numbers below 64 (reused: no allocation per message). */
+  private readonly countsAt: Int32Array[] = [];
+
+  private counts(depth: number): Int32Array {
+    let c = this.countsAt[depth];
+    if (!c) this.countsAt[depth] = c = new Int32Array(64);
+    else c.fill(0);
+    return c;
+  }
 
   constructor(readonly b: Uint8Array) {
     this.view = new DataView(b.buffer, b.byteOffset, b.byteLength);
@@ -240,15 +252,17 @@ class Walker {
   }
 
   /** Walks the payload [start, end) of `obj`; records its range when canonical and returns that. */
-  walk(desc: DescMessage, obj: Record<string, unknown>, start: number, end: number, head: number, fieldNo: number): boolean {
+  walk(desc: DescMessage, obj: Record<string, unknown>, start: number, end: number, head: number, fieldNo: number, depth = 0): boolean {
     const b = this.b;
     const m = info(desc);
     let pos = start;
     let ok = true;
     let lastNo = 0;
     let sawUnknown = false;
-    let counts: Map<number, number> | undefined;
-    let oneofs: Set<string> | undefined;
+    const counts = this.counts(depth);
+    let bigCounts: Map<number, number> | undefined;
+    let oneofs = 0;
+    let oneofsOther: Set<string> | undefined;
     while (pos < end) {
       const tagAt = pos;
       pos = varint(b, pos, end);
@@ -264,16 +278,27 @@ class Walker {
       }
       if (sawUnknown || no < lastNo) ok = false;
       lastNo = no;
-      counts ??= new Map();
-      const count = (counts.get(no) ?? 0) + 1;
-      counts.set(no, count);
+      let count: number;
+      if (no < 64) count = ++counts[no]!;
+      else {
+        bigCounts ??= new Map();
+        count = (bigCounts.get(no) ?? 0) + 1;
+        bigCounts.set(no, count);
+      }
       if (f.oneof) {
-        oneofs ??= new Set();
-        if (oneofs.has(f.oneof) && count === 1) {
+        let seen: boolean;
+        if (f.oneofBit) {
+          seen = (oneofs & f.oneofBit) !== 0;
+          oneofs |= f.oneofBit;
+        } else {
+          oneofsOther ??= new Set();
+          seen = oneofsOther.has(f.oneof);
+          oneofsOther.add(f.oneof);
+        }
+        if (seen && count === 1) {
           if (f.kind === K.Message) throw new Abandon('two members of a oneof');
           ok = false; // the last one wins; toBinary writes only it
         }
-        oneofs.add(f.oneof);
       }
       switch (f.kind) {
         case K.Message:
@@ -293,7 +318,7 @@ class Walker {
             child = o.value;
           } else child = obj[f.local];
           if (typeof child !== 'object' || child === null) throw new Abandon('a decoded message is missing');
-          if (!this.walk(f.child!, child as Record<string, unknown>, pos, bodyEnd, tagOk && lenOk ? tagAt : -1, no)) ok = false;
+          if (!this.walk(f.child!, child as Record<string, unknown>, pos, bodyEnd, tagOk && lenOk ? tagAt : -1, no, depth + 1)) ok = false;
           pos = bodyEnd;
           break;
         }
