@@ -2,14 +2,17 @@
 //   measure.mjs OP MODEL [OUT]   OP: open | check | rewrite | save
 // Prints one JSON line: phase times in ms, peak RSS in kB, bytes read from external data files.
 // open: read the file and decode (readModelFile: bytes, fromBinary, byte ranges, data files).
-// check: checkModel for the no-prelu target. rewrite: fixAll for no-prelu (every PRelu).
-// save: the spliced chunks of the rewritten model (what the browser's Blob is built from), then
-// `write`: those chunks written to OUT.
+// check: checkModel for the no-prelu target. rewrite: fixAll for no-prelu (every PRelu: the app's
+// "Fix all"). save: every PRelu rewritten to Where in one transaction (`opfit convert --form
+// where`; fixAll's per-node form search is too slow on big graphs to be the save's prelude), then
+// the spliced chunks of the result (what the browser's Blob is built from), then `write`: those
+// chunks written to OUT.
 import { closeSync, openSync, statSync, writeSync } from 'node:fs';
 import { saveModelChunks } from '../../src/onnx/model';
 import { readModelFile } from '../../src/onnx/node-files';
 import { checkModel } from '../../src/targets/check';
-import { fixAll } from '../../src/rewrites/engine';
+import { applyRewrites, fixAll } from '../../src/rewrites/engine';
+import { INCOMPATIBLE } from '../../src/targets/check';
 import { findTarget } from '../../src/targets/registry';
 
 const [op, path, out] = process.argv.slice(2);
@@ -37,12 +40,19 @@ if (op === 'check') {
   result.check = ms(t);
   result.findings = findings.length;
 }
-if (op === 'rewrite' || op === 'save') {
+if (op === 'rewrite') {
   t = performance.now();
   const r = fixAll(opened.model, target);
   result.rewrite = ms(t);
   result.rewritten = r.picks.length;
-  if (op === 'save') {
+}
+if (op === 'save') {
+  t = performance.now();
+  const picks = checkModel(opened.model, target).filter((f) => INCOMPATIBLE.has(f.status) && f.op === 'PRelu').map((f) => ({ nodeId: f.nodeId, form: 'where' as const }));
+  const r = applyRewrites(opened.model, picks, target);
+  result.rewriteWhere = ms(t);
+  result.rewritten = picks.length;
+  {
     t = performance.now();
     const chunks = saveModelChunks(r.model);
     result.save = ms(t);

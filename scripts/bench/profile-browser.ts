@@ -1,0 +1,85 @@
+// Where the main thread's time goes when the app opens a model (or answers a click) in headless
+// Chromium: a CPU profile over the built app, summed by function (inclusive and self time).
+// Build without minifying first, so the names mean something:
+//   npx vite build --minify false --outDir /tmp/opfit-dist-dev
+//   npx tsx scripts/bench/profile-browser.ts MODEL [open|click] [--dist /tmp/opfit-dist-dev] [--target no-prelu]
+import { createServer } from 'node:http';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { basename, extname, join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { chromium } from 'playwright-core';
+import { CHROMIUM } from '../../tests/helpers/browser';
+import { ROOT } from '../../tests/helpers/paths';
+
+const { values, positionals } = parseArgs({ allowPositionals: true, options: { dist: { type: 'string' }, target: { type: 'string', default: 'no-prelu' }, top: { type: 'string', default: '40' } } });
+const [model, phase = 'open'] = positionals;
+if (!model) {
+  console.error('usage: profile-browser.ts MODEL [open|click] [--dist DIR] [--target ID]');
+  process.exit(2);
+}
+const root = values.dist ?? join(ROOT, 'dist');
+const MIME: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.css': 'text/css', '.wasm': 'application/wasm', '.onnx': 'application/octet-stream' };
+const server = createServer((req, res) => {
+  let f = join(root, new URL(req.url ?? '/', 'http://x').pathname);
+  if (!f.startsWith(root) || !existsSync(f) || statSync(f).isDirectory()) f = join(root, 'index.html');
+  res.writeHead(200, { 'content-type': MIME[extname(f)] ?? 'application/octet-stream' });
+  res.end(readFileSync(f));
+});
+await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/`;
+const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'] });
+try {
+  const page = await (await browser.newContext({ viewport: { width: 1400, height: 900 } })).newPage();
+  await page.goto(url);
+  await page.locator('[data-graph-ready="true"]').waitFor({ timeout: 60_000 });
+  await page.getByRole('combobox', { name: 'Target' }).selectOption(values.target!);
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Profiler.enable');
+  await cdp.send('Profiler.setSamplingInterval', { interval: 500 });
+  if (phase === 'open') await cdp.send('Profiler.start');
+  let t = Date.now();
+  await page.locator('.toolbar input[type=file]').setInputFiles(model);
+  await page.waitForFunction((n) => document.querySelector('.toolbar .file-name')?.textContent === n && !!document.querySelector('[data-graph-ready="true"]'), basename(model), { timeout: 600_000 });
+  if (phase === 'open') console.log(`graph drawn ${Date.now() - t} ms after the file was chosen`);
+  await page.waitForTimeout(2000);
+  if (phase === 'click') {
+    await cdp.send('Profiler.start');
+    t = Date.now();
+    await page.locator('.finding').first().click();
+    await page.locator('.panel.details h2, .panel.details h3').first().waitFor();
+    console.log(`finding click answered in ${Date.now() - t} ms`);
+    await page.waitForTimeout(1000);
+  }
+  const { profile } = (await cdp.send('Profiler.stop')) as { profile: { nodes: { id: number; callFrame: { functionName: string; lineNumber: number; url: string }; children?: number[] }[]; samples: number[]; timeDeltas: number[] } };
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const sampled = new Map<number, number>();
+  profile.samples.forEach((id, i) => sampled.set(id, (sampled.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+  const key = (id: number) => {
+    const f = byId.get(id)!.callFrame;
+    return `${f.functionName || '(anonymous)'} ${basename(f.url)}:${f.lineNumber + 1}`;
+  };
+  const self = new Map<string, number>();
+  const incl = new Map<string, number>();
+  for (const [id, us] of sampled) {
+    self.set(key(id), (self.get(key(id)) ?? 0) + us);
+    const seen = new Set<string>();
+    for (let x: number | undefined = id; x !== undefined; x = parent.get(x)) {
+      const k = key(x);
+      if (seen.has(k)) continue;
+      seen.add(k);
+      incl.set(k, (incl.get(k) ?? 0) + us);
+    }
+  }
+  const top = Number(values.top);
+  const print = (title: string, m: Map<string, number>) => {
+    console.log(`\n${title} (ms)`);
+    for (const [k, v] of [...m].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`${(v / 1000).toFixed(0).padStart(7)}  ${k}`);
+  };
+  print('inclusive', incl);
+  print('self', self);
+} finally {
+  await browser.close();
+  server.close();
+}
