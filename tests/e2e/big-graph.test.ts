@@ -39,9 +39,10 @@ describe('big models in the browser', () => {
     await page.locator('.panel.details', { hasText: name }).waitFor({ timeout: 20_000 });
     const onNode = Date.now() - t;
     console.log(`graph-10k: finding click answered in ${duringLoad} ms (layout ${layingOut ? 'still running' : 'already done'}), node click in ${onNode} ms`);
-    // Hangs (Netron's failure on graphs this size) fail; the timings are in the log and docs/benchmarks.md.
-    expect(duringLoad).toBeLessThan(10_000);
-    expect(onNode).toBeLessThan(10_000);
+    // Measured ~0.5 s and ~0.1–0.3 s on this machine (docs/benchmarks.md); the bounds leave room for
+    // parallel test files on 2 CPUs and fail on hangs (Netron's failure on graphs this size).
+    expect(duringLoad).toBeLessThan(5_000);
+    expect(onNode).toBeLessThan(5_000);
     expect(await incompatibleCount(page)).toBe(2_500);
     expect(pageErrors).toEqual([]);
     await page.context().close();
