@@ -14,6 +14,8 @@ export interface BrowserResult {
   toGraphMs?: number;
   /** Longest main-thread task in that window (0: none over 50 ms, the longtask threshold). */
   longestTaskMs?: number;
+  /** ms from the change event until the main thread is idle (the end of the last long task after it, once 1 s passes without one). */
+  idleMs?: number;
   /** Longest task while panning and zooming, when measured. */
   panLongestTaskMs?: number;
   /** Frames per second while panning (requestAnimationFrame count). */
@@ -88,8 +90,14 @@ export async function measureBrowser(models: { path: string; nodes?: number; pan
         }, name, { polling: 'raf', timeout: timeoutMs });
         const [t0, t1] = await page.evaluate(() => [window.__t0!, window.__t1!]);
         r.toGraphMs = Math.round(t1 - t0);
-        await page.waitForTimeout(200); // a long task that ends the window is reported after it ends
-        r.longestTaskMs = Math.round(await longestBetween(page, t0, t1));
+        // Idle: 1 s without a long task (checked in the page, so a blocked page cannot end the wait early).
+        await page.waitForFunction(() => {
+          const last = Math.max(window.__t1!, ...window.__long!.map((t) => t.start + t.dur));
+          return performance.now() - last > 1000;
+        }, undefined, { polling: 100, timeout: timeoutMs });
+        const [idle] = await page.evaluate(() => [Math.max(window.__t1!, ...window.__long!.filter((t) => t.start + t.dur >= window.__t0!).map((t) => t.start + t.dur))]);
+        r.idleMs = Math.round(idle! - t0);
+        r.longestTaskMs = Math.round(await longestBetween(page, t0, idle!));
         if (m.pan) {
           const p = await pan(page);
           r.panLongestTaskMs = Math.round(p.longest);

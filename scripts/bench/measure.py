@@ -6,6 +6,17 @@
 import json, os, resource, sys, time
 import onnx
 
+def peak_rss_kb():
+    # VmHWM: this program's own peak (ru_maxrss carries the parent's peak across fork + exec on Linux).
+    try:
+        with open('/proc/self/status') as f:
+            for line in f:
+                if line.startswith('VmHWM:'):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
 op, path = sys.argv[1], sys.argv[2]
 external = '--no-external' not in sys.argv
 out = {'op': op, 'modelBytes': os.path.getsize(path), 'onnx': onnx.__version__}
@@ -22,5 +33,5 @@ if op == 'serialize':
         with open(sys.argv[sys.argv.index('--out') + 1], 'wb') as f:
             f.write(s)
         out['write'] = round((time.perf_counter() - t) * 1000, 1)
-out['peakRssKB'] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+out['peakRssKB'] = peak_rss_kb()
 print(json.dumps(out))
