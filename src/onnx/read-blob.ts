@@ -16,6 +16,20 @@ export interface ReadOptions {
   signal?: AbortSignal;
 }
 
+/** Lets the event loop run (input, rendering): chunks already buffered resolve as microtasks, so a
+ * read loop alone would hold the main thread for the whole file. */
+function yieldToEventLoop(): Promise<void> {
+  if (typeof MessageChannel === 'undefined') return new Promise((r) => setTimeout(r, 0));
+  return new Promise((r) => {
+    const ch = new MessageChannel();
+    ch.port1.onmessage = () => { ch.port1.close(); r(); };
+    ch.port2.postMessage(null);
+  });
+}
+
+/** The main thread is given back at least this often while reading (ms). */
+const SLICE_MS = 20;
+
 export async function readBlob(blob: Blob, name: string, opts: ReadOptions = {}): Promise<Uint8Array> {
   const total = blob.size;
   const out = new Uint8Array(total);
@@ -23,6 +37,7 @@ export async function readBlob(blob: Blob, name: string, opts: ReadOptions = {})
   const interval = opts.intervalMs ?? 100;
   let loaded = 0;
   let last = 0;
+  let sliceStart = performance.now();
   const abort = () => { void reader.cancel().catch(() => {}); };
   opts.signal?.addEventListener('abort', abort, { once: true });
   try {
@@ -38,6 +53,10 @@ export async function readBlob(blob: Blob, name: string, opts: ReadOptions = {})
       if (opts.onProgress && now - last >= interval) {
         last = now;
         opts.onProgress(loaded, total);
+      }
+      if (now - sliceStart >= SLICE_MS) {
+        await yieldToEventLoop();
+        sliceStart = performance.now();
       }
     }
   } finally {
