@@ -28,7 +28,7 @@ function yieldToEventLoop(): Promise<void> {
 }
 
 /** The main thread is given back at least this often while reading (ms). */
-const SLICE_MS = 20;
+const SLICE_MS = 40;
 
 export async function readBlob(blob: Blob, name: string, opts: ReadOptions = {}): Promise<Uint8Array> {
   const total = blob.size;
