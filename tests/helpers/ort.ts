@@ -72,17 +72,9 @@ export function maxRelError(actual: number[], expected: number[]): number {
   return worst;
 }
 
-/** mulberry32: a small seeded PRNG, so every run feeds the same "random" inputs. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The project's seeded PRNG (src/verify/rng.ts), so every run feeds the same "random" inputs. */
+import { mulberry32 as prng } from '../../src/verify/rng';
+export { prng };
 
 /**
  * Random feeds for every real graph input (initializers listed as inputs are left to their stored
