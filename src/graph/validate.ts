@@ -72,33 +72,58 @@ class Collector {
 
 const cache = new WeakMap<ModelProto, Finding[]>();
 
+/** Nodes handled between two yields of validateSteps: a few milliseconds of work. */
+const NODES_PER_STEP = 4000;
+
 /** Everything that makes this model invalid ONNX, or uncheckable by OpFit; [] for a sound model. */
-export function validateModel(model: ModelProto): Finding[] {
+export function validateModel(model: ModelProto, scopes?: GraphIndex[]): Finding[] {
+  const steps = validateSteps(model, scopes);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+  }
+}
+
+/**
+ * validateModel in steps: it yields between pieces of a few milliseconds, so a caller on the UI
+ * thread can give the page back between them (checkModelSliced). `scopes`: allGraphs(model), when
+ * the caller has it already.
+ */
+export function* validateSteps(model: ModelProto, scopes?: GraphIndex[]): Generator<void, Finding[]> {
   let found = cache.get(model);
   if (!found) {
-    found = computeFindings(model);
+    found = yield* computeFindings(model, scopes);
     cache.set(model, found);
   }
   return found;
 }
 
-function computeFindings(model: ModelProto): Finding[] {
+function* computeFindings(model: ModelProto, given?: GraphIndex[]): Generator<void, Finding[]> {
   const out = new Collector();
   modelLevel(model, out);
-  let scopes: GraphIndex[] = [];
-  try {
-    scopes = allGraphs(model);
-  } catch (e) {
-    out.add('unsupported', `The model's graphs could not be walked: ${(e as Error).message}.`, IR_SPEC);
+  let scopes: GraphIndex[] = given ?? [];
+  if (!given) {
+    try {
+      scopes = allGraphs(model);
+    } catch (e) {
+      out.add('unsupported', `The model's graphs could not be walked: ${(e as Error).message}.`, IR_SPEC);
+    }
+    yield;
   }
   const functionKeys = new Set(model.functions.map((f) => `${norm(f.domain)}\u0000${f.name}`));
   const functionDomains = new Set(model.functions.map((f) => norm(f.domain)));
   const domainsSeen = new Map<string, { scope: GraphIndex; index: number; count: number }>();
   for (const scope of scopes) {
+    const big = scope.graph.node.length > NODES_PER_STEP;
     checkNames(scope, out);
+    if (big) yield;
     checkInputs(scope, out);
+    if (big) yield;
     checkCycles(scope, out);
-    scope.graph.node.forEach((node, index) => {
+    if (big) yield;
+    const nodes = scope.graph.node;
+    for (let index = 0; index < nodes.length; index++) {
+      const node = nodes[index]!;
       const domain = norm(node.domain);
       if (domain === '') checkSchema(model, scope, index, node, functionKeys, out);
       else if (!functionKeys.has(`${domain}\u0000${node.opType}`)) {
@@ -106,7 +131,8 @@ function computeFindings(model: ModelProto): Finding[] {
         if (seen) seen.count++;
         else domainsSeen.set(domain, { scope, index, count: 1 });
       }
-    });
+      if ((index + 1) % NODES_PER_STEP === 0) yield;
+    }
   }
   for (const [domain, at] of domainsSeen) {
     const imported = importedVersion(model, at.scope, domain) !== undefined;

@@ -3,10 +3,10 @@ import type { ModelProto } from 'onnx-buf';
 import { dtypeName } from '../onnx/dtypes';
 import { fmtShape, unidirectional } from '../graph/broadcast';
 import { classifySlope, intendedSlopeShape, preluFacts, slopeSize, type PreluFacts, type SlopeLayout } from '../graph/prelu';
-import { allGraphs, displayName, nodeId, type GraphPath } from '../graph/scope';
+import { allGraphs, displayName, nodeId, type GraphIndex, type GraphPath } from '../graph/scope';
 import type { FindingStatus, PreluRule, TargetProfile } from './types';
 import { judgeOp } from './op-support';
-import { validateModel } from '../graph/validate';
+import { validateSteps } from '../graph/validate';
 
 export interface Finding {
   nodeId: string;
@@ -27,41 +27,76 @@ const isDefaultDomain = (d: string) => d === '' || d === 'ai.onnx';
 const sameDomain = (a: string | undefined, b: string) => (isDefaultDomain(a ?? '') ? '' : a) === (isDefaultDomain(b) ? '' : b);
 
 export function checkModel(model: ModelProto, target: TargetProfile): Finding[] {
+  const steps = checkSteps(model, target);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+  }
+}
+
+/** Nodes judged between two yields of checkSteps: a few milliseconds of work. */
+const NODES_PER_STEP = 2000;
+
+/**
+ * checkModel, giving the thread back every few milliseconds: for the app, where checking a
+ * 50,000-node graph in one go would freeze the page for a quarter of a second. Resolves to exactly
+ * what checkModel returns; rejects with an AbortError once `signal` is aborted.
+ */
+export async function checkModelSliced(model: ModelProto, target: TargetProfile, opts: { signal?: AbortSignal; sliceMs?: number } = {}): Promise<Finding[]> {
+  const sliceMs = opts.sliceMs ?? 30;
+  const steps = checkSteps(model, target);
+  let since = performance.now();
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+    if (performance.now() - since < sliceMs) continue;
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    opts.signal?.throwIfAborted();
+    since = performance.now();
+  }
+}
+
+/** The check as a generator that yields between pieces of work (see checkModelSliced). */
+export function* checkSteps(model: ModelProto, target: TargetProfile): Generator<void, Finding[]> {
   const findings: Finding[] = [];
-  for (const scope of allGraphs(model)) {
-    scope.graph.node.forEach((node, index) => {
-      const base = { nodeId: nodeId(scope.path, index), node: displayName(node, index), op: node.opType, path: scope.path, index };
-      const banned = target.unsupportedOps.find((u) => u.op === node.opType && sameDomain(u.domain, node.domain));
-      if (banned) {
-        findings.push({ ...base, status: 'unsupported', reason: banned.reason, source: banned.source });
-        return;
-      }
-      if (node.opType === 'PRelu' && isDefaultDomain(node.domain) && target.prelu.length > 0) {
-        const facts = preluFacts(model, scope, index);
-        // One finding per node: the first rule it breaks is the one to fix first. A rule that
-        // cannot be decided does not hide a later rule the node certainly breaks.
-        let undecided: Finding | undefined;
-        for (const rule of target.prelu) {
-          const verdict = checkPreluRule(rule, facts, target);
-          if (!verdict) continue;
-          if (verdict.status === 'unknown') {
-            undecided ??= { ...base, ...verdict, source: rule.source };
-            continue;
-          }
-          findings.push({ ...base, ...verdict, source: rule.source });
-          return;
-        }
-        if (undecided) findings.push(undecided);
-        return;
-      }
-      // A user-made target can allow ops its base profile's per-op data does not list.
-      if (target.allowOps?.some((a) => a.op === node.opType && sameDomain(a.domain, node.domain))) return;
-      const verdict = judgeOp(model, scope, index, target);
-      if (verdict) findings.push({ ...base, ...verdict });
-    });
+  const scopes = allGraphs(model);
+  yield;
+  const problems = yield* validateSteps(model, scopes);
+  let done = 0;
+  for (const scope of scopes) {
+    for (let index = 0; index < scope.graph.node.length; index++) {
+      if (++done % NODES_PER_STEP === 0) yield;
+      const finding = judgeNode(model, scope, index, target);
+      if (finding) findings.push(finding);
+    }
   }
   // Model-level problems (src/graph/validate.ts: cycles, undefined inputs, duplicate names, opsets) first.
-  return [...validateModel(model), ...findings];
+  return [...problems, ...findings];
+}
+
+/** What `target` makes of one node: undefined when it runs the node as the model says. */
+function judgeNode(model: ModelProto, scope: GraphIndex, index: number, target: TargetProfile): Finding | undefined {
+  const node = scope.graph.node[index]!;
+  const base = { nodeId: nodeId(scope.path, index), node: displayName(node, index), op: node.opType, path: scope.path, index };
+  const banned = target.unsupportedOps.find((u) => u.op === node.opType && sameDomain(u.domain, node.domain));
+  if (banned) return { ...base, status: 'unsupported', reason: banned.reason, source: banned.source };
+  if (node.opType === 'PRelu' && isDefaultDomain(node.domain) && target.prelu.length > 0) {
+    const facts = preluFacts(model, scope, index);
+    // One finding per node: the first rule it breaks is the one to fix first. A rule that
+    // cannot be decided does not hide a later rule the node certainly breaks.
+    let undecided: Finding | undefined;
+    for (const rule of target.prelu) {
+      const verdict = checkPreluRule(rule, facts, target);
+      if (!verdict) continue;
+      if (verdict.status !== 'unknown') return { ...base, ...verdict, source: rule.source };
+      undecided ??= { ...base, ...verdict, source: rule.source };
+    }
+    return undecided;
+  }
+  // A user-made target can allow ops its base profile's per-op data does not list.
+  if (target.allowOps?.some((a) => a.op === node.opType && sameDomain(a.domain, node.domain))) return undefined;
+  const verdict = judgeOp(model, scope, index, target);
+  return verdict ? { ...base, ...verdict } : undefined;
 }
 
 type Verdict = { status: FindingStatus; reason: string } | undefined;
