@@ -45,7 +45,8 @@ export function TeachingView({ model, id, onClose }: { model: ModelProto; id: st
     return list;
   }, [own]);
   const [tables, setTables] = useState<(TeachingTable | undefined)[]>([]);
-  const [slopeIndex, setSlopeIndex] = useState(0);
+  // Open at the node's own slope (its first value), the one the user came here about.
+  const [slopeIndex, setSlopeIndex] = useState(() => Math.max(0, own.value === undefined ? 0 : slopes.findIndex((s) => Object.is(s, Math.fround(own.value!)))));
   const [error, setError] = useState<string>();
   const client = useRef<VerifyClient>(undefined);
   const closeRef = useRef<HTMLButtonElement>(null);

@@ -19,7 +19,12 @@ describe('teaching view in Chromium', () => {
     await page.locator('.finding').first().click();
     await page.getByRole('button', { name: /How the forms differ/ }).click();
     const dialog = page.getByRole('dialog', { name: 'PRelu forms side by side' });
-    await dialog.locator('table[data-slope="0.25"]').waitFor({ timeout: 90_000 });
+    // It opens at the node's own slope (the sample's prelu_1: first value 0.2323588…, float32).
+    const own = dialog.getByRole('button', { name: /^this node’s first slope = 0\.2323/ });
+    expect(await own.getAttribute('aria-pressed')).toBe('true');
+    await dialog.locator(`table[data-slope="${Math.fround(0.23235885798931122)}"]`).waitFor({ timeout: 90_000 });
+    await dialog.getByRole('button', { name: '0.25', exact: true }).click();
+    await dialog.locator('table[data-slope="0.25"]').waitFor();
 
     // The wrong form is marked as wrong, in its card and its column.
     expect(await dialog.getByRole('article', { name: /^WRONG/ }).locator('.kind-badge').textContent()).toBe('WRONG');

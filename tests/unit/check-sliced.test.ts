@@ -23,7 +23,7 @@ function bigChain(n: number) {
     nodes,
     inputs: [valueInfo('x', DT.FLOAT, [1, 4, 8, 8])],
     outputs: [valueInfo(prev, DT.FLOAT, [1, 4, 8, 8])],
-    initializers: [makeTensor('w', DT.FLOAT, [4, 4, 1, 1], new Float32Array(16)), makeTensor('slope', DT.FLOAT, [4], new Float32Array(4))],
+    initializers: [makeTensor('w', DT.FLOAT, [4, 4, 1, 1], Array(16).fill(0.5)), makeTensor('slope', DT.FLOAT, [4], [0.25, 0.5, 2, -1])],
   }), 13);
 }
 
