@@ -1,14 +1,14 @@
 // Node.js side of the ONNX layer (the CLI, tests, the benchmark): open a model file with its
 // external data files resolved relative to the model's folder, and save by writing the spliced
 // chunks (no whole-file buffer is built). Not imported by the browser bundle.
-import { closeSync, copyFileSync, existsSync, linkSync, mkdirSync, openSync, readFileSync, readSync, statSync, writeSync } from 'node:fs';
+import { closeSync, constants, copyFileSync, existsSync, linkSync, mkdirSync, openSync, readFileSync, readSync, realpathSync, statSync, writeSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { ModelProto } from 'onnx-buf';
 import { readModel, saveModelChunks } from './model';
 import {
   attachExternalData, badLocation, ExternalData, externalLocations, missingDataMessage,
-  type DataFile, type ExternalReport,
+  type DataFile, type ExpectedFile, type ExternalReport,
 } from './external';
 
 /** A file on disk as a data file: every read opens, reads the range and closes (reads are few). */
@@ -87,6 +87,25 @@ export function readModelFile(path: string): OpenedModelFile {
   return { bytes, model, external, report, warning };
 }
 
+const fmtBytes = (n: number) =>
+  n >= 1e9 ? `${(n / 1e9).toFixed(1)} GB` : n >= 1e6 ? `${(n / 1e6).toFixed(1)} MB` : n >= 1e3 ? `${(n / 1e3).toFixed(1)} kB` : `${n} bytes`;
+
+/**
+ * For the command line: one line naming each data file the model at `path` expects but cannot use
+ * (missing: where it was looked for; unusable: why), then `then(bad)` — what follows for this
+ * command. Undefined when every data file is there.
+ */
+export function dataFileProblem(path: string, report: ExternalReport, then: (bad: ExpectedFile[]) => string): string | undefined {
+  const bad = report.files.filter((f) => f.problem);
+  if (bad.length === 0) return undefined;
+  const dir = dirname(resolve(path));
+  const what = (f: ExpectedFile) => `${f.tensors.toLocaleString('en-US')} weight${f.tensors === 1 ? '' : 's'}${f.bytes ? ` (${fmtBytes(f.bytes)})` : ''}`;
+  const parts = bad.map((f) => f.problem === 'not provided'
+    ? `${path} keeps ${what(f)} in the external data file "${f.location}", which was not found at ${join(dir, f.location)}`
+    : `${path} keeps ${what(f)} in "${f.location}", which cannot be used: ${f.problem}`);
+  return `${parts.join('; ')}: ${then(bad)}`;
+}
+
 /**
  * Writes the model's spliced chunks to `path` (unchanged parts come straight from the opened file's
  * bytes). Returns the number of bytes written.
@@ -108,36 +127,101 @@ export function writeModelFile(model: ModelProto, path: string): number {
 
 export interface PlacedDataFile {
   location: string;
-  /** linked: a hard link (no extra disk); copied: a copy; present: already there; missing: no source. */
+  /**
+   * linked: a hard link (no extra disk); copied: a copy; present: the same data is already there
+   * (the same file, or identical bytes); missing: no source file; refused: a location ONNX forbids.
+   */
   action: 'linked' | 'copied' | 'present' | 'missing' | 'refused';
+  /** Where the saved model expects the file. */
   path: string;
+  /** The file it comes from (beside the original model). */
+  source: string;
+}
+
+/** A data file already at the destination holds other bytes: never overwritten. */
+export class DataFileConflict extends Error {
+  constructor(readonly location: string, readonly path: string, readonly source: string) {
+    super(`${path} already exists and is not the same data as ${source}; refusing to overwrite a data file another model may use: remove it, or save into another folder`);
+    this.name = 'DataFileConflict';
+  }
+}
+
+/** Byte-for-byte equality of two files of the same size, read in 1 MiB chunks (stops at the first difference). */
+function sameBytes(a: string, b: string, size: number): boolean {
+  const fa = openSync(a, 'r');
+  try {
+    const fb = openSync(b, 'r');
+    try {
+      const ba = Buffer.allocUnsafe(1 << 20);
+      const bb = Buffer.allocUnsafe(1 << 20);
+      for (let pos = 0; pos < size;) {
+        const n = Math.min(ba.length, size - pos);
+        let ra = 0;
+        let rb = 0;
+        while (ra < n) { const k = readSync(fa, ba, ra, n - ra, pos + ra); if (!k) return false; ra += k; }
+        while (rb < n) { const k = readSync(fb, bb, rb, n - rb, pos + rb); if (!k) return false; rb += k; }
+        if (ba.compare(bb, 0, n, 0, n) !== 0) return false;
+        pos += n;
+      }
+      return true;
+    } finally {
+      closeSync(fb);
+    }
+  } finally {
+    closeSync(fa);
+  }
+}
+
+/** What placing would do for each data file; throws DataFileConflict before anything is created. */
+function planDataFiles(model: ModelProto, fromDir: string, toDir: string): (PlacedDataFile & { place?: boolean })[] {
+  const out: (PlacedDataFile & { place?: boolean })[] = [];
+  if (resolve(fromDir) === resolve(toDir)) return out;
+  for (const location of externalLocations(model)) {
+    const dst = join(toDir, location);
+    const src = join(fromDir, location);
+    if (badLocation(location)) { out.push({ location, action: 'refused', path: dst, source: src }); continue; }
+    if (!existsSync(src) || !statSync(src).isFile()) { out.push({ location, action: 'missing', path: dst, source: src }); continue; }
+    if (existsSync(dst)) {
+      const a = statSync(src);
+      const b = statSync(dst);
+      const same = b.isFile() && ((a.dev === b.dev && a.ino === b.ino) || (a.size === b.size && sameBytes(src, dst, a.size)));
+      if (!same) throw new DataFileConflict(location, dst, src);
+      out.push({ location, action: 'present', path: dst, source: src });
+      continue;
+    }
+    out.push({ location, action: 'linked', path: dst, source: src, place: true });
+  }
+  return out;
+}
+
+/**
+ * Checks, without creating anything, that the data files can be placed beside a model saved in
+ * `toDir`: throws DataFileConflict when one is there already with other bytes.
+ */
+export function checkDataFiles(model: ModelProto, fromDir: string, toDir: string): void {
+  planDataFiles(model, fromDir, toDir);
 }
 
 /**
  * A model saved into another folder still names its data files relative to itself: put them there
- * (a hard link where the file system allows, else a copy). A file already at the destination is
- * left alone if it has the source's size, and reported as `present`.
+ * (a hard link to the real file where the file system allows, else a copy). A file already at the
+ * destination is left alone when it is the same file or holds the same bytes (`present`); any
+ * other file there is never overwritten (DataFileConflict, thrown before anything is placed).
  */
 export function placeDataFiles(model: ModelProto, fromDir: string, toDir: string): PlacedDataFile[] {
-  const out: PlacedDataFile[] = [];
-  if (resolve(fromDir) === resolve(toDir)) return out;
-  for (const location of externalLocations(model)) {
-    const dst = join(toDir, location);
-    if (badLocation(location)) { out.push({ location, action: 'refused', path: dst }); continue; }
-    const src = join(fromDir, location);
-    if (!existsSync(src)) { out.push({ location, action: 'missing', path: dst }); continue; }
-    if (existsSync(dst)) {
-      if (statSync(dst).size === statSync(src).size) { out.push({ location, action: 'present', path: dst }); continue; }
-      throw new Error(`${dst} exists and differs from ${src}; refusing to overwrite a data file another model may use`);
-    }
-    mkdirSync(dirname(dst), { recursive: true });
+  const plan = planDataFiles(model, fromDir, toDir);
+  return plan.map(({ place, ...p }) => {
+    if (!place) return p;
+    mkdirSync(dirname(p.path), { recursive: true });
+    // The real file: a hard link to a symbolic link would keep its (relative) target, which may
+    // not resolve from the other folder.
+    const real = realpathSync(p.source);
     try {
-      linkSync(src, dst);
-      out.push({ location, action: 'linked', path: dst });
+      linkSync(real, p.path);
+      return { ...p, action: 'linked' as const };
     } catch {
-      copyFileSync(src, dst);
-      out.push({ location, action: 'copied', path: dst });
+      copyFileSync(real, p.path, constants.COPYFILE_EXCL); // never over a file that appeared meanwhile
+      return { ...p, action: 'copied' as const };
     }
-  }
-  return out;
+  });
 }
