@@ -4,17 +4,23 @@
 //   opfit convert MODEL... --target ID [--form ID] (-o OUT | --out-dir DIR)
 // A target is a built-in id or a profile file (./my-npu.json, as the app exports it).
 // Bad input: one clear line on stderr and exit 1. Usage errors: exit 2.
+// Models with external data: the .onnx is read, its data files only where a value is needed (a
+// PRelu slope); a missing data file is one line naming it (inspect: a warning, exit unchanged;
+// convert/fuse: the output is written with its references, exit 1). Saving into another folder
+// hard-links (else copies) the data files beside the output, and never overwrites different ones.
 import { existsSync, readFileSync, realpathSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import pkg from '../../package.json';
 import { parseArgs } from 'node:util';
-import { readModel, writeModel, ModelReadError } from '../onnx/model';
+import { ModelReadError, type ModelProto } from '../onnx/model';
+import { checkDataFiles, DataFileConflict, dataFileProblem, placeDataFiles, readModelFile, writeModelFile, type OpenedModelFile, type PlacedDataFile } from '../onnx/node-files';
+import type { ExpectedFile } from '../onnx/external';
 import { TARGETS, findTarget, validateProfile } from '../targets/registry';
 import { checkModel, INCOMPATIBLE } from '../targets/check';
 import { applyRewrites, fixAll, fuseAll, RewriteRefused, type Pick } from '../rewrites/engine';
 import { FORM_IDS } from '../rewrites/registry';
 import type { TargetProfile } from '../targets/types';
-import { runVerifyCommand, verifyBytes, VERIFY_USAGE } from './verify';
+import { runVerifyCommand, verifyFiles, VERIFY_USAGE } from './verify';
 
 const USAGE = `usage:
   opfit --version
@@ -75,15 +81,31 @@ function target(spec: string | undefined): TargetProfile {
   return list[0]!;
 }
 
-function load(path: string) {
-  let bytes: Uint8Array;
+/** Opens a model file; its external data files are connected, not read (src/onnx/node-files.ts). */
+function load(path: string): OpenedModelFile {
   if (existsSync(path) && statSync(path).isDirectory()) throw new InputError(`${path} is a directory; give the path of an .onnx file`);
   try {
-    bytes = new Uint8Array(readFileSync(path));
+    return readModelFile(path);
   } catch (e) {
+    if (e instanceof ModelReadError || !(e as NodeJS.ErrnoException).code) throw e;
     throw new InputError(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
   }
-  return { bytes, model: readModel(bytes, path) };
+}
+
+/** The end of the missing-data line for convert and fuse: the output is there, and what it still needs. */
+function writtenWithout(out: string, bad: readonly ExpectedFile[]): string {
+  const names = bad.map((f) => f.location).join(', ');
+  return `${out} was written with its references to ${names}, and runs once ${bad.length === 1 ? 'that file is' : 'those files are'} beside it in ${dirname(resolve(out))}`;
+}
+
+/** What `placeDataFiles` did, one line per data file, for the output of convert and fuse. */
+function placedLines(placed: readonly PlacedDataFile[], outDir: string): string[] {
+  return placed.map((p) =>
+    p.action === 'linked' ? `  data file ${p.location}: hard-linked into ${outDir} (no extra disk space; the same file as ${p.source})`
+    : p.action === 'copied' ? `  data file ${p.location}: copied to ${p.path} (a hard link was not possible there)`
+    : p.action === 'present' ? `  data file ${p.location}: already in ${outDir}, the same data`
+    : p.action === 'missing' ? `  data file ${p.location}: not placed (${p.source} does not exist); the output expects it at ${p.path}`
+    : `  data file ${p.location}: not placed (ONNX requires a path relative to the model, inside its folder)`);
 }
 
 /** The same file, even through different spellings or links. */
@@ -92,12 +114,8 @@ function samePath(a: string, b: string): boolean {
   return real(a) === real(b);
 }
 
-/** Writes an output file; a file-system failure becomes one line that says what to do. */
-function writeOutput(out: string, data: Uint8Array, outDir?: string): void {
-  try {
-    if (outDir) mkdirSync(outDir, { recursive: true });
-    writeFileSync(out, data);
-  } catch (e) {
+/** The one-line reason for a failed write, saying what to do. */
+function writeFailure(out: string, e: unknown, outDir?: string): InputError {
     const code = (e as NodeJS.ErrnoException).code;
     const why =
       code === 'ENOENT' ? `the folder ${dirname(out)} does not exist`
@@ -106,7 +124,34 @@ function writeOutput(out: string, data: Uint8Array, outDir?: string): void {
       : code === 'EACCES' || code === 'EPERM' ? `no permission to write there`
       : code === 'ENOSPC' ? 'the disk is full'
       : (e as Error).message;
-    throw new InputError(`cannot write ${out}: ${why}`);
+    return new InputError(`cannot write ${out}: ${why}`);
+}
+
+/**
+ * Writes an output model: the spliced save of `model` (tensors that were external stay external),
+ * or the input's own bytes when nothing changed. When it goes to another folder than the input,
+ * the data files it references are put beside it (placeDataFiles); a different file already there
+ * is refused before anything is written. A file-system failure becomes one line.
+ */
+function writeOutput(input: string, out: string, data: ModelProto | Uint8Array, references: ModelProto, outDir?: string): PlacedDataFile[] {
+  const from = dirname(resolve(input));
+  const to = dirname(resolve(out));
+  try {
+    if (outDir) mkdirSync(outDir, { recursive: true });
+    if (existsSync(to) && statSync(to).isDirectory()) checkDataFiles(references, from, to);
+    if (data instanceof Uint8Array) writeFileSync(out, data);
+    else writeModelFile(data, out);
+  } catch (e) {
+    if (e instanceof DataFileConflict) throw new InputError(`cannot save ${out}: ${e.message}`);
+    throw writeFailure(out, e, outDir);
+  }
+  try {
+    return placeDataFiles(references, from, to);
+  } catch (e) {
+    if (e instanceof DataFileConflict) throw new InputError(`cannot save ${out}: ${e.message}`);
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'EACCES' || code === 'EPERM' ? 'no permission to write there' : code === 'ENOSPC' ? 'the disk is full' : (e as Error).message;
+    throw new InputError(`${out} was written, but its data files could not be put beside it in ${to}: ${why}`);
   }
 }
 
@@ -124,7 +169,12 @@ function cmdInspect(args: string[]) {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { target: { type: 'string' }, json: { type: 'boolean' }, strict: { type: 'boolean' } } });
   if (positionals.length !== 1) throw new UsageError('inspect takes exactly one MODEL');
   const list = targets(values.target);
-  const { model } = load(positionals[0]!);
+  const opened = load(positionals[0]!);
+  const { model } = opened;
+  // The graph opens without its data files; only values stored there go unchecked.
+  const missing = dataFileProblem(positionals[0]!, opened.report, (bad) =>
+    `put ${bad.length === 1 ? 'it' : 'them'} there to check the values stored in ${bad.length === 1 ? 'it' : 'them'} (e.g. PRelu slopes); the graph is checked without them`);
+  if (missing) console.error(`opfit: warning: ${missing}`);
   const results = list.map((t) => ({ t, findings: checkModel(model, t) }));
   // --strict: for CI scripts, exit 3 when some target cannot run some node (1 and 2 mean bad input and usage).
   if (values.strict && results.some(({ findings }) => findings.some((f) => INCOMPATIBLE.has(f.status)))) process.exitCode = 3;
@@ -177,7 +227,8 @@ async function cmdConvert(args: string[]) {
   for (const path of positionals) {
     const out = values.o ?? join(values['out-dir']!, basename(path));
     try {
-      const { bytes, model } = load(path);
+      const opened = load(path);
+      const { bytes, model } = opened;
       let result;
       if (values.form) {
         const picks = checkModel(model, t).filter((f) => INCOMPATIBLE.has(f.status) && f.op === 'PRelu').map((f) => ({ nodeId: f.nodeId, form: values.form as Pick['form'] }));
@@ -187,20 +238,25 @@ async function cmdConvert(args: string[]) {
       }
       // Nothing to rewrite: a byte-identical copy, not a re-encoding.
       const changed = result.model !== model;
-      const written = changed ? writeModel(result.model) : bytes;
-      writeOutput(out, written, values['out-dir']);
+      const placed = writeOutput(path, out, changed ? result.model : bytes, result.model, values['out-dir']);
       const summary = result.unfixed.length
         ? `${changed ? `${result.notes.length} change(s), ` : 'copied unchanged, '}but ${result.unfixed.length} node(s) not fixed: ${t.name} cannot run this output as it is`
         : changed ? `${result.notes.length} change(s)` : 'nothing to rewrite, copied unchanged';
       console.log(`${path} → ${out}: ${summary}`);
       for (const n of result.notes) console.log(`  ${n}`);
+      for (const l of placedLines(placed, dirname(out))) console.log(l);
       for (const u of result.unfixed) {
         console.error(`  not fixed: ${u.node}: ${u.why}`);
       }
       if (result.unfixed.length) failed++;
-      if (values.verify && changed) {
+      const missing = dataFileProblem(path, opened.report, (bad) => writtenWithout(out, bad));
+      if (missing) {
+        // The output is written (its references are right), but it cannot run yet: bad input, exit 1.
+        console.error(`opfit: ${missing}`);
+        failed++;
+      } else if (values.verify && changed) {
         // Prove it: both models in ONNX Runtime on the same inputs, and every rewritten node alone.
-        const code = await verifyBytes({ bytes, name: path }, { bytes: written, name: out }, { mode: values.edge ? 'edge' : 'random', seed, tolerance, sizes: {}, local: true });
+        const code = await verifyFiles(path, out, { mode: values.edge ? 'edge' : 'random', seed, tolerance, sizes: {}, local: true });
         if (code !== 0) failed++;
       }
     } catch (e) {
@@ -224,12 +280,16 @@ function cmdFuse(args: string[]) {
   const path = positionals[0]!;
   if (samePath(values.o, path)) throw new InputError(`refusing to overwrite the input ${path}: write the fused model somewhere else`);
   const t = target(values.target);
-  const { bytes, model } = load(path);
+  const opened = load(path);
+  const { bytes, model } = opened;
   const r = fuseAll(model, t);
-  writeOutput(values.o, r.fused.length ? writeModel(r.model) : bytes);
+  const placed = writeOutput(path, values.o, r.fused.length ? r.model : bytes, r.model);
   console.log(`${path} → ${values.o}: ${r.fused.length ? `fused ${r.fused.length} pattern(s) into PRelu` : 'nothing fused, copied unchanged'}`);
   for (const n of r.notes) console.log(`  ${n}`);
   for (const s of r.skipped) console.log(`  left alone: ${s.nodeId}: ${s.why}`);
+  for (const l of placedLines(placed, dirname(values.o))) console.log(l);
+  const missing = dataFileProblem(path, opened.report, (bad) => writtenWithout(values.o!, bad));
+  if (missing) throw new InputError(missing);
 }
 
 async function main(argv: string[]) {

@@ -3,12 +3,12 @@
 // Runs both models with onnxruntime-node on the same inputs and prints the per-output errors.
 // Exit 0: every output within tolerance. 1: a difference, or bad input (one clear line).
 // 2: usage error. The lead wires this into main.ts; onnxruntime-node is loaded only here.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { parseArgs } from 'node:util';
-import { readModel, ModelReadError } from '../onnx/model';
+import { ModelReadError } from '../onnx/model';
 import { allModelTensors, isExternalTensor } from '../onnx/external';
-import { readModelFile } from '../onnx/node-files';
+import { dataFileProblem, readModelFile, type OpenedModelFile } from '../onnx/node-files';
 import { fmtShape } from '../graph/broadcast';
 import { modelInputs, InputError, type FeedPlan, type InputMode } from '../verify/inputs';
 import { parseTensorFile, TensorFileError, type TensorFile } from '../verify/tensor-file';
@@ -138,23 +138,39 @@ export interface VerifyFlags {
   local: boolean;
 }
 
-/** Verifies two models already in memory; for `opfit verify` and `opfit convert … --verify`. */
-export async function verifyBytes(
-  original: { bytes: Uint8Array; name: string },
-  converted: { bytes: Uint8Array; name: string },
+/**
+ * Opens a model for verify: the .onnx is read, its external data files are connected (not read).
+ * ONNX Runtime must load a model with external data from its path, the data files beside it, so a
+ * data file that is missing or unusable is bad input here: one line naming it and where it belongs.
+ */
+function openForVerify(path: string): OpenedModelFile & { path?: string } {
+  if (existsSync(path) && statSync(path).isDirectory()) throw new InputError(`${path} is a directory; give the path of an .onnx file`);
+  let opened: OpenedModelFile;
+  try {
+    opened = readModelFile(path);
+  } catch (e) {
+    if (e instanceof ModelReadError || !(e as NodeJS.ErrnoException).code) throw e;
+    throw new InputError(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+  }
+  const missing = dataFileProblem(path, opened.report, (bad) =>
+    `ONNX Runtime needs ${bad.length === 1 ? 'that file' : 'those files'} to run the model; put ${bad.length === 1 ? 'it' : 'them'} there and run again`);
+  if (missing) throw new InputError(missing);
+  // Weights in data files: ONNX Runtime loads the model from its path and finds them beside it.
+  return allModelTensors(opened.model).some(isExternalTensor) ? { ...opened, path } : opened;
+}
+
+/** Verifies two model files; for `opfit verify` and `opfit convert … --verify`. */
+export async function verifyFiles(
+  originalPath: string,
+  convertedPath: string,
   flags: VerifyFlags,
   inputFiles: readonly string[] = [],
   io: Io = CONSOLE,
 ): Promise<number> {
-  // Models that keep weights in data files: ONNX Runtime loads them from their paths (it finds the
-  // data files beside them), and the local check reads the slopes it needs from the same files.
-  const open = (m: { bytes: Uint8Array; name: string }) => {
-    const model = readModel(m.bytes, m.name);
-    const external = allModelTensors(model).some(isExternalTensor) && existsSync(m.name);
-    return external ? { model: readModelFile(m.name).model, path: m.name } : { model };
-  };
-  const { model: origModel, path: origPath } = open(original);
-  const { model: convModel, path: convPath } = open(converted);
+  const original = { ...openForVerify(originalPath), name: originalPath };
+  const converted = { ...openForVerify(convertedPath), name: convertedPath };
+  const { model: origModel, path: origPath } = original;
+  const { model: convModel, path: convPath } = converted;
   const names = modelInputs(origModel).map((s) => s.name);
   const tensors = inputFiles.map((path) => ({ path, tensor: parseTensorFile(readFile(path), path) }));
   const plan: FeedPlan = { mode: flags.mode, seed: flags.seed, sizes: flags.sizes, files: matchInputFiles(names, tensors) };
@@ -219,7 +235,7 @@ export async function runVerifyCommand(args: string[], io: Io = CONSOLE): Promis
     if (positionals.length !== 2) throw new UsageError(`verify takes ORIGINAL and CONVERTED (got ${positionals.length} model path${positionals.length === 1 ? '' : 's'})`);
     const flags = parseFlags(values);
     const [a, b] = positionals as [string, string];
-    return await verifyBytes({ bytes: readFile(a), name: a }, { bytes: readFile(b), name: b }, flags, files, io);
+    return await verifyFiles(a, b, flags, files, io);
   } catch (e) {
     if (e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       io.err(`opfit: ${(e as Error).message}\n${VERIFY_USAGE}`);
