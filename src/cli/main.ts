@@ -116,15 +116,15 @@ function samePath(a: string, b: string): boolean {
 
 /** The one-line reason for a failed write, saying what to do. */
 function writeFailure(out: string, e: unknown, outDir?: string): InputError {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why =
-      code === 'ENOENT' ? `the folder ${dirname(out)} does not exist`
-      : code === 'EISDIR' ? `${out} is a directory (use --out-dir DIR to write into a directory)`
-      : code === 'EEXIST' || code === 'ENOTDIR' ? `${outDir ?? dirname(out)} exists and is not a directory`
-      : code === 'EACCES' || code === 'EPERM' ? `no permission to write there`
-      : code === 'ENOSPC' ? 'the disk is full'
-      : (e as Error).message;
-    return new InputError(`cannot write ${out}: ${why}`);
+  const code = (e as NodeJS.ErrnoException).code;
+  const why =
+    code === 'ENOENT' ? `the folder ${dirname(out)} does not exist`
+    : code === 'EISDIR' ? `${out} is a directory (use --out-dir DIR to write into a directory)`
+    : code === 'EEXIST' || code === 'ENOTDIR' ? `${outDir ?? dirname(out)} exists and is not a directory`
+    : code === 'EACCES' || code === 'EPERM' ? `no permission to write there`
+    : code === 'ENOSPC' ? 'the disk is full'
+    : (e as Error).message;
+  return new InputError(`cannot write ${out}: ${why}`);
 }
 
 /**
