@@ -134,8 +134,9 @@ function writeFailure(out: string, e: unknown, outDir?: string): InputError {
  * is refused before anything is written. A file-system failure becomes one line.
  */
 function writeOutput(input: string, out: string, data: ModelProto | Uint8Array, references: ModelProto, outDir?: string): PlacedDataFile[] {
-  const from = dirname(resolve(input));
-  const to = dirname(resolve(out));
+  // As the user spelled them, so the messages name paths the way the command line did.
+  const from = dirname(input);
+  const to = dirname(out);
   try {
     if (outDir) mkdirSync(outDir, { recursive: true });
     if (existsSync(to) && statSync(to).isDirectory()) checkDataFiles(references, from, to);
