@@ -7,7 +7,7 @@ import { opsetOf } from '../onnx/model';
 import { DT, dtypeName } from '../onnx/dtypes';
 import { replaceFunction, replaceGraphAt, shallowCopy } from '../graph/edit';
 import { preluFacts, type PreluFacts } from '../graph/prelu';
-import { allGraphs, nodeId, pathKey, sameRoot, type GraphIndex, type GraphPath } from '../graph/scope';
+import { allGraphs, functionOf, nodeId, pathKey, sameRoot, type GraphIndex, type GraphPath } from '../graph/scope';
 import { checkModel, INCOMPATIBLE } from '../targets/check';
 import type { TargetProfile } from '../targets/types';
 import { Builder } from './builder';
@@ -122,7 +122,9 @@ interface OpsetPlan {
  */
 function planOpsets(model: ModelProto, planned: readonly Planned[], rewritten: ReadonlySet<string>): OpsetPlan {
   const from = opsetOf(model) ?? 1;
-  const to = Math.max(from, ...planned.map((p) => p.needs));
+  // A loop, not Math.max(...): a spread of tens of thousands of picks overflows the call stack.
+  let to = from;
+  for (const p of planned) to = Math.max(to, p.needs);
   const hosting = new Set(planned.map((p) => holderOf(p.facts.scope)).filter((i): i is number => i !== undefined));
   const raiseFunctions = new Map<number, number>();
   model.functions.forEach((f, i) => {
@@ -275,25 +277,50 @@ export function applyRewrites(
   return { model: out, notes };
 }
 
-/** Removes slope constants that the rewrite left without users (never graph inputs or outputs). */
+/**
+ * Removes slope constants that the rewrite left without users (never graph inputs or outputs).
+ * The graph indexes are built once per call: dropping an unused constant changes no other name's
+ * users (a Constant node reads nothing), so one look at the model decides every slope, and each
+ * graph loses all its unused slopes in one pass. (Indexing the model per slope made a rewrite of
+ * every PRelu in a 10,000-node graph quadratic.)
+ */
 function dropUnusedSlopes(model: ModelProto, slopes: { name: string; path: GraphPath }[]): ModelProto {
+  if (slopes.length === 0) return model;
+  const graphs = allGraphs(model);
+  const byPath = new Map(graphs.map((s) => [pathKey(s.path), s]));
+  // Names are scoped: the main graph's tree and each function body are separate name spaces.
+  const usedByRoot = new Map<number, Set<string>>();
+  const usedIn = (path: GraphPath): Set<string> => {
+    const root = functionOf(path) ?? -1;
+    let used = usedByRoot.get(root);
+    if (!used) {
+      used = new Set();
+      for (const s of graphs) {
+        if (!sameRoot(s.path, path)) continue;
+        for (const name of s.consumers.keys()) used.add(name);
+        for (const name of s.outputs) used.add(name);
+      }
+      usedByRoot.set(root, used);
+    }
+    return used;
+  };
+  const drop = new Map<string, { path: GraphPath; names: Set<string> }>();
+  for (const { name, path } of slopes) {
+    const key = pathKey(path);
+    const owner = byPath.get(key);
+    if (!owner || owner.inputs.has(name) || usedIn(path).has(name)) continue;
+    const entry = drop.get(key) ?? { path, names: new Set<string>() };
+    entry.names.add(name);
+    drop.set(key, entry);
+  }
   let out = model;
-  const seen = new Set<string>();
   // Deepest first: removing a Constant node from a graph shifts the paths through it.
-  for (const { name, path } of [...slopes].sort((a, b) => b.path.length - a.path.length)) {
-    const key = `${pathKey(path)}|${name}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
-    const graphs = allGraphs(out);
-    // Names are scoped: the main graph's tree and each function body are separate name spaces.
-    const used = graphs.some((s) => sameRoot(s.path, path) && (s.consumers.has(name) || s.outputs.has(name)));
-    const owner = graphs.find((s) => pathKey(s.path) === pathKey(path));
-    if (used || !owner || owner.inputs.has(name)) continue;
+  for (const { path, names } of [...drop.values()].sort((a, b) => b.path.length - a.path.length)) {
     out = replaceGraphAt(out, path, (g: GraphProto) =>
       shallowCopy(g, {
-        initializer: g.initializer.filter((t) => t.name !== name),
-        node: g.node.filter((n) => !(n.opType === 'Constant' && n.output.length === 1 && n.output[0] === name)),
-        valueInfo: g.valueInfo.filter((v) => v.name !== name),
+        initializer: g.initializer.filter((t) => !names.has(t.name)),
+        node: g.node.filter((n) => !(n.opType === 'Constant' && n.output.length === 1 && names.has(n.output[0]!))),
+        valueInfo: g.valueInfo.filter((v) => !names.has(v.name)),
       }),
     );
   }
