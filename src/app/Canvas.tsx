@@ -1,22 +1,43 @@
-import { memo, useEffect, useMemo, useState } from 'react';
+import { createContext, memo, useContext, useEffect, useMemo, useRef, useState } from 'react';
 import {
   Background, Controls, Handle, MiniMap, Position, ReactFlow, useReactFlow,
   type Edge, type Node, type NodeProps,
 } from '@xyflow/react';
 import { useStore } from './store';
 import { indexAt, isFunctionStep, nodeId, pathKey } from '../graph/scope';
-import { graphView, type ViewNode } from '../graph/view';
+import { graphView, type GraphView, type ViewNode } from '../graph/view';
+import {
+  buildGroups, defaultExpanded, EXPAND_ALL_MAX, groupPathOf, insideCounts, visibleView,
+  type Group, type GroupBox, type Grouping, type VisibleView,
+} from '../graph/collapse';
+import type { Positions } from '../graph/layout';
 import type { FindingStatus } from '../targets/types';
+import { INCOMPATIBLE } from '../targets/check';
 import { layout } from './layout';
+import { Search } from './Search';
 
 // The minimap draws every node as SVG whatever is visible; past this size it costs seconds.
 const MINIMAP_MAX_NODES = 3000;
 const NODE_W = 170;
 const NODE_H = 46;
+const GROUP_W = 250;
+const GROUP_H = 68;
+/** Past this many open groups, their frames are not drawn (Expand all on a huge graph). */
+const MAX_FRAMES = 400;
+/** Expand all is offered up to this many nodes: beyond, drawing everything takes seconds. */
+const EXPAND_ALL_LIMIT = 20_000;
 
 // A mapped copy of ViewNode: xyflow wants node data to be a plain object type, not an interface.
 type OnnxNodeData = { [K in keyof ViewNode]: ViewNode[K] } & { compat?: FindingStatus; inside?: number };
 type OnnxFlowNode = Node<OnnxNodeData, 'onnx'>;
+type GroupNodeData = { box: GroupBox; incompatible: number };
+type GroupFlowNode = Node<GroupNodeData, 'opgroup'>;
+type FrameNodeData = { group: Group };
+type FrameFlowNode = Node<FrameNodeData, 'frame'>;
+type FlowNode = OnnxFlowNode | GroupFlowNode | FrameFlowNode;
+
+/** Opening and closing groups, for the group and frame nodes drawn by React Flow. */
+const GroupActions = createContext<{ toggle(id: string, open: boolean): void }>({ toggle() {} });
 
 const OnnxNode = memo(function OnnxNode({ data, selected }: NodeProps<OnnxFlowNode>) {
   const cls = `onnx-node ${data.kind}${data.compat ? ` compat-${data.compat}` : ''}${selected ? ' selected' : ''}`;
@@ -35,16 +56,63 @@ const OnnxNode = memo(function OnnxNode({ data, selected }: NodeProps<OnnxFlowNo
   );
 });
 
-const nodeTypes = { onnx: OnnxNode };
+const opsLine = (box: GroupBox) => box.ops.map(([op, n]) => (n > 1 ? `${op} ×${n.toLocaleString()}` : op)).join(', ') + (box.ops.length === 4 ? ', …' : '');
+
+const GroupNode = memo(function GroupNode({ data }: NodeProps<GroupFlowNode>) {
+  const { toggle } = useContext(GroupActions);
+  const { box, incompatible } = data;
+  return (
+    <div className={`group-node ${box.group.kind}${incompatible ? ' bad' : ''}`} title={`${box.label}: ${box.size.toLocaleString()} nodes (double-click to open)`}>
+      <Handle type="target" position={Position.Top} />
+      <button type="button" className="group-toggle nodrag" aria-label={`Open group ${box.label}`} onClick={(e) => { e.stopPropagation(); toggle(box.id, true); }}>▸</button>
+      <div className="group-label">{box.label}</div>
+      <div className="group-sub">{box.size.toLocaleString()} nodes · {opsLine(box)}</div>
+      {incompatible > 0 && <div className="inside-badge">{incompatible.toLocaleString()} incompatible inside</div>}
+      <Handle type="source" position={Position.Bottom} />
+    </div>
+  );
+});
+
+const FrameNode = memo(function FrameNode({ data }: NodeProps<FrameFlowNode>) {
+  const { toggle } = useContext(GroupActions);
+  const g = data.group;
+  return (
+    <div className={`group-frame ${g.kind}`}>
+      <button type="button" className="frame-head nodrag" aria-label={`Close group ${g.label}`} title="Collapse this group into one box" onClick={(e) => { e.stopPropagation(); toggle(g.id, false); }}>
+        ▾ {g.label} <span className="muted">· {g.size.toLocaleString()} nodes</span>
+      </button>
+    </div>
+  );
+});
+
+const nodeTypes = { onnx: OnnxNode, opgroup: GroupNode, frame: FrameNode };
 // Size and handle places given up front: React Flow otherwise mounts every node it has not measured,
 // visible or not — all 50,000 of a 50,000-node graph, and all of them again whenever the node
 // objects are rebuilt (a selection), which froze a 10,000-node graph for 2 s per click.
-const MEASURED = { width: NODE_W, height: NODE_H };
-const HANDLES: NonNullable<Node['handles']> = [
-  { type: 'target', position: Position.Top, x: NODE_W / 2 - 3, y: -3, width: 6, height: 6 },
-  { type: 'source', position: Position.Bottom, x: NODE_W / 2 - 3, y: NODE_H - 3, width: 6, height: 6 },
+const handles = (w: number, h: number): NonNullable<Node['handles']> => [
+  { type: 'target', position: Position.Top, x: w / 2 - 3, y: -3, width: 6, height: 6 },
+  { type: 'source', position: Position.Bottom, x: w / 2 - 3, y: h - 3, width: 6, height: 6 },
 ];
-const isIncompatible = (d: OnnxNodeData) => !!d.compat && d.compat !== 'unknown';
+const MEASURED = { width: NODE_W, height: NODE_H };
+const HANDLES = handles(NODE_W, NODE_H);
+const GROUP_MEASURED = { width: GROUP_W, height: GROUP_H };
+const GROUP_HANDLES = handles(GROUP_W, GROUP_H);
+const sizeOf = (n: { kind: string }) => (n.kind === 'group' ? GROUP_MEASURED : MEASURED);
+const isIncompatible = (n: Node) =>
+  n.type === 'opgroup' ? (n.data as GroupNodeData).incompatible > 0 : !!(n.data as OnnxNodeData).compat && (n.data as OnnxNodeData).compat !== 'unknown';
+
+/** A laid-out visible view: what is drawn. */
+interface Laid {
+  view: GraphView;
+  visible: VisibleView;
+  pos: Positions;
+}
+
+/** The first drawn element standing for group `gid`: its box when collapsed, else its first drawn node. */
+function firstDrawnOf(visible: VisibleView, grouping: Grouping, gid: string): string | undefined {
+  for (const n of visible.nodes) if (n.id === gid || groupPathOf(grouping, n.id).includes(gid)) return n.id;
+  return undefined;
+}
 
 export function Canvas() {
   const model = useStore((s) => s.model)!;
@@ -54,20 +122,40 @@ export function Canvas() {
   const focusTick = useStore((s) => s.focusTick);
   const filter = useStore((s) => s.filter);
   const loading = useStore((s) => !!s.loading);
-  const { fitView, setCenter, getNode, setViewport } = useReactFlow();
-  const [positions, setPositions] = useState<{ key: object; pos: Record<string, { x: number; y: number }> }>();
+  const { fitView, setCenter, setViewport, getViewport } = useReactFlow();
 
-  const view = useMemo(() => graphView(indexAt(model, viewPath)), [model, viewPath]);
-  const ready = positions?.key === view;
+  const index = useMemo(() => indexAt(model, viewPath), [model, viewPath]);
+  const view = useMemo(() => graphView(index), [index]);
+  const key = pathKey(viewPath);
+  // Small views are drawn whole, as they always were; big ones a level at a time (src/graph/collapse.ts).
+  const grouping = useMemo(() => (view.nodes.length > EXPAND_ALL_MAX ? buildGroups(view, index.graph.node) : undefined), [view, index]);
+  const [exp, setExp] = useState<{ grouping: Grouping; path: string; open: ReadonlySet<string> }>();
+  const expanded = useMemo(() => {
+    if (!grouping) return undefined;
+    if (exp?.grouping === grouping) return exp.open;
+    // The same graph after an edit: keep open what is still there.
+    if (exp && exp.path === key) return new Set([...exp.open].filter((id) => grouping.groups.has(id)));
+    return defaultExpanded(grouping);
+  }, [grouping, exp, key]);
+  const visible = useMemo<VisibleView>(
+    () => (grouping ? visibleView(view, grouping, expanded!) : { nodes: view.nodes, edges: view.edges, open: [] }),
+    [view, grouping, expanded],
+  );
 
+  const [laid, setLaid] = useState<Laid>();
   useEffect(() => {
     let live = true;
     void layout(
-      view.nodes.map((n) => ({ id: n.id, width: NODE_W, height: NODE_H })),
-      view.edges.map((e) => ({ source: e.source, target: e.target })),
-    ).then((pos) => { if (live) setPositions({ key: view, pos }); });
+      visible.nodes.map((n) => ({ id: n.id, ...sizeOf(n) })),
+      visible.edges.map((e) => ({ source: e.source, target: e.target })),
+    ).then((pos) => { if (live) setLaid({ view, visible, pos }); });
     return () => { live = false; };
-  }, [view]);
+  }, [visible]); // eslint-disable-line react-hooks/exhaustive-deps
+  // Ready once the view has been laid out; opening a group keeps the old drawing (and ready) until
+  // the new layout arrives.
+  const ready = laid?.view === view;
+  const drawn = ready ? laid : undefined;
+  const relayout = ready && laid.visible !== visible;
 
   const compat = useMemo(() => new Map(findings.map((f) => [f.nodeId, f.status])), [findings]);
   // Nodes whose subgraphs hold incompatible nodes (an If whose branch has a PRelu the target lacks).
@@ -87,86 +175,225 @@ export function Canvas() {
     }
     return count;
   }, [findings, model, view]);
+  // Incompatible nodes inside each group box (a node holding incompatible subgraph nodes counts those).
+  const groupBad = useMemo(() => {
+    if (!grouping) return new Map<string, number>();
+    const bad = new Map(inside);
+    for (const f of findings) if (INCOMPATIBLE.has(f.status) && pathKey(f.path) === key) bad.set(f.nodeId, (bad.get(f.nodeId) ?? 0) + 1);
+    return insideCounts(grouping, bad);
+  }, [grouping, inside, findings, key]);
   const highlighted = useMemo(() => (filter ? new Set(filter.nodeIds) : undefined), [filter]);
+  const highlightedGroups = useMemo(() => {
+    const out = new Set<string>();
+    if (grouping && highlighted) for (const id of highlighted) for (const g of groupPathOf(grouping, id)) out.add(g);
+    return out;
+  }, [grouping, highlighted]);
 
-  const nodes: OnnxFlowNode[] = useMemo(() => {
-    if (!ready) return [];
-    return view.nodes.map((n) => {
+  const toggle = useRef<(id: string, open: boolean) => void>(() => {});
+  /** After opening or closing a group: keep what stands for it where it was on the screen. */
+  const anchor = useRef<{ group: string; x: number; y: number }>(undefined);
+  toggle.current = (id, open) => {
+    if (!grouping || !expanded || !drawn) return;
+    const first = firstDrawnOf(drawn.visible, grouping, id);
+    const p = first ? drawn.pos[first] : undefined;
+    if (p && first) anchor.current = { group: id, x: p.x + sizeOf(drawn.visible.nodes.find((n) => n.id === first)!).width / 2, y: p.y };
+    const next = new Set(expanded);
+    if (open) next.add(id);
+    else {
+      next.delete(id);
+      for (const g of next) if (groupPathOf(grouping, g).includes(id)) next.delete(g);
+    }
+    setExp({ grouping, path: key, open: next });
+  };
+  const actions = useMemo(() => ({ toggle: (id: string, open: boolean) => toggle.current(id, open) }), []);
+  const setAll = (open: boolean) => {
+    if (!grouping) return;
+    anchor.current = undefined;
+    setExp({ grouping, path: key, open: open ? new Set(grouping.groups.keys()) : defaultExpanded(grouping) });
+  };
+
+  const nodes: FlowNode[] = useMemo(() => {
+    if (!drawn) return [];
+    const out: FlowNode[] = [];
+    const frameBox = new Map<string, { x0: number; y0: number; x1: number; y1: number; depth: number }>();
+    const framed = grouping && drawn.visible.open.length > 0 && drawn.visible.open.length <= MAX_FRAMES;
+    for (const n of drawn.visible.nodes) {
+      const position = drawn.pos[n.id] ?? { x: 0, y: 0 };
+      if (framed) {
+        const size = sizeOf(n);
+        for (const [depth, g] of groupPathOf(grouping, n.id).entries()) {
+          const b = frameBox.get(g);
+          if (!b) frameBox.set(g, { x0: position.x, y0: position.y, x1: position.x + size.width, y1: position.y + size.height, depth });
+          else {
+            b.x0 = Math.min(b.x0, position.x); b.y0 = Math.min(b.y0, position.y);
+            b.x1 = Math.max(b.x1, position.x + size.width); b.y1 = Math.max(b.y1, position.y + size.height);
+          }
+        }
+      }
+      if (n.kind === 'group') {
+        const incompatible = groupBad.get(n.id) ?? 0;
+        out.push({
+          id: n.id, type: 'opgroup', position, data: { box: n, incompatible }, draggable: false, selectable: false,
+          className: highlighted ? (highlightedGroups.has(n.id) ? 'highlighted' : 'dimmed') : undefined,
+          width: GROUP_W, height: GROUP_H, measured: GROUP_MEASURED, handles: GROUP_HANDLES,
+          ariaLabel: `Group ${n.label}, ${n.size} nodes${incompatible ? `, ${incompatible} incompatible inside` : ''}`,
+          domAttributes: { 'data-group': n.group.kind, 'data-incompatible-inside': String(incompatible) } as Record<string, string>,
+        });
+        continue;
+      }
       const status = compat.get(n.id);
       const incompatible = status !== undefined && status !== 'unknown';
-      return {
-        id: n.id, type: 'onnx', position: positions!.pos[n.id] ?? { x: 0, y: 0 },
+      out.push({
+        id: n.id, type: 'onnx', position,
         data: { ...n, compat: status, inside: inside.get(n.id) }, selected: n.id === selected, draggable: false,
         className: highlighted && !highlighted.has(n.id) ? 'dimmed' : highlighted ? 'highlighted' : undefined,
         width: NODE_W, height: NODE_H, measured: MEASURED, handles: HANDLES,
         ariaLabel: `${n.opType ?? n.kind} ${n.label}${incompatible ? ', incompatible with the target' : ''}`,
         domAttributes: { 'data-compat': incompatible ? 'unsupported' : status === 'unknown' ? 'unknown' : 'ok' } as Record<string, string>,
-      };
-    });
-  }, [ready, view, positions, compat, inside, selected, highlighted]);
+      });
+    }
+    // Frames behind open groups' contents, outer ones larger, with a header that closes the group.
+    if (framed) {
+      const depthMax = Math.max(0, ...[...frameBox.values()].map((b) => b.depth));
+      const frames: FrameFlowNode[] = [];
+      for (const g of drawn.visible.open) {
+        const b = frameBox.get(g.id);
+        if (!b) continue;
+        const pad = 8 + (depthMax - b.depth) * 10;
+        const head = 24 + (depthMax - b.depth) * 22;
+        const width = b.x1 - b.x0 + 2 * pad;
+        const height = b.y1 - b.y0 + pad + head;
+        frames.push({
+          id: `frame:${g.id}`, type: 'frame', position: { x: b.x0 - pad, y: b.y0 - head }, data: { group: g },
+          draggable: false, selectable: false, focusable: false, zIndex: -10 + b.depth,
+          width, height, measured: { width, height }, handles: [],
+          domAttributes: { 'data-frame': g.id } as Record<string, string>,
+        });
+      }
+      out.unshift(...frames);
+    }
+    return out;
+  }, [drawn, grouping, compat, inside, groupBad, selected, highlighted, highlightedGroups]);
 
   const edges: Edge[] = useMemo(
-    () => view.edges.map((e) => ({ id: e.id, source: e.source, target: e.target, label: e.label, labelBgPadding: [4, 2], className: 'tensor-edge' })),
-    [view],
+    () => (drawn?.visible.edges ?? []).map((e) => ({
+      id: e.id, source: e.source, target: e.target, label: e.label, labelBgPadding: [4, 2] as [number, number],
+      className: e.count ? 'tensor-edge merged' : 'tensor-edge',
+    })),
+    [drawn],
   );
 
-  // Fit the whole graph when it is small enough to read; otherwise start at its top at a readable
-  // zoom, as a user reads a model (a 1,800-node graph fitted to the screen is a column of specks).
+  // A focus request (a finding, a search result): open the groups that hold the node, then centre
+  // on it once it is drawn.
+  const pendingFocus = useRef<string>(undefined);
   useEffect(() => {
-    if (!ready || !positions) return;
+    if (focusTick === 0 || !selected) return;
+    pendingFocus.current = selected;
+    anchor.current = undefined;
+    if (!grouping || !expanded) return;
+    const missing = groupPathOf(grouping, selected).filter((g) => !expanded.has(g));
+    if (missing.length) setExp({ grouping, path: key, open: new Set([...expanded, ...missing]) });
+  }, [focusTick]); // eslint-disable-line react-hooks/exhaustive-deps
+
+  // Each new drawing: centre on a requested node, else keep an opened or closed group in place, else
+  // (a new graph) fit it when it is small enough to read, or start at its top at a readable zoom, as
+  // a user reads a model (a 1,800-node graph fitted to the screen is a column of specks).
+  const fitted = useRef<GraphView>(undefined);
+  useEffect(() => {
+    if (!drawn) return;
+    const fresh = fitted.current !== drawn.view;
+    fitted.current = drawn.view;
+    const want = pendingFocus.current;
+    if (want) {
+      const waiting = drawn.visible !== visible || (grouping && expanded && groupPathOf(grouping, want).some((g) => !expanded.has(g)));
+      const p = drawn.pos[want];
+      if (p && !waiting) {
+        pendingFocus.current = undefined;
+        requestAnimationFrame(() => void setCenter(p.x + NODE_W / 2, p.y + NODE_H / 2, { zoom: 1.2, duration: 300 }));
+        return;
+      }
+      if (waiting) return;
+      pendingFocus.current = undefined; // not in this graph
+    }
+    const a = anchor.current;
+    if (a && !fresh && grouping && drawn.visible === visible) {
+      anchor.current = undefined;
+      const first = firstDrawnOf(drawn.visible, grouping, a.group);
+      const p = first ? drawn.pos[first] : undefined;
+      if (p && first) {
+        const vp = getViewport();
+        const dx = p.x + sizeOf(drawn.visible.nodes.find((n) => n.id === first)!).width / 2 - a.x;
+        const dy = p.y - a.y;
+        void setViewport({ x: vp.x - dx * vp.zoom, y: vp.y - dy * vp.zoom, zoom: vp.zoom });
+      }
+      return;
+    }
+    if (!fresh) return;
+    const pos = drawn.visible.nodes.map((n) => ({ ...drawn.pos[n.id]!, ...sizeOf(n) })).filter((p) => p.x !== undefined);
     requestAnimationFrame(() => {
       const el = document.querySelector('.canvas');
       const w = el?.clientWidth ?? 800;
       const h = el?.clientHeight ?? 600;
-      const pos = Object.values(positions.pos);
-      const height = Math.max(...pos.map((p) => p.y)) + NODE_H;
+      if (!pos.length) return;
+      const height = Math.max(...pos.map((p) => p.y + p.height));
       const minX = Math.min(...pos.map((p) => p.x));
-      const maxX = Math.max(...pos.map((p) => p.x)) + NODE_W;
+      const maxX = Math.max(...pos.map((p) => p.x + p.width));
       const fitZoom = Math.min(h / (height + 40), w / (maxX - minX + 40));
       if (fitZoom >= 0.45) void fitView({ maxZoom: 1.2, padding: 0.1 });
       else {
-        const top = pos.filter((p) => p.y === 0).map((p) => p.x);
-        const cx = top.length ? (Math.min(...top) + Math.max(...top) + NODE_W) / 2 : (minX + maxX) / 2;
-        void setViewport({ x: w / 2 - cx * 0.8, y: 20, zoom: 0.8 });
+        const top = pos.filter((p) => p.y === 0);
+        const cx = top.length ? (Math.min(...top.map((p) => p.x)) + Math.max(...top.map((p) => p.x + p.width))) / 2 : (minX + maxX) / 2;
+        void setViewport({ x: w / 2 - cx * 0.8, y: 56, zoom: 0.8 });
       }
     });
-  }, [ready]); // eslint-disable-line react-hooks/exhaustive-deps
+  }, [drawn, focusTick]); // eslint-disable-line react-hooks/exhaustive-deps
 
-  useEffect(() => {
-    if (!ready || !selected || focusTick === 0) return;
-    const n = getNode(selected);
-    if (n) void setCenter(n.position.x + NODE_W / 2, n.position.y + NODE_H / 2, { zoom: 1.2, duration: 300 });
-    // focusTick is the request; selection alone (a click on the canvas) does not move the view.
-  }, [focusTick, ready]); // eslint-disable-line react-hooks/exhaustive-deps
-
+  const drawnCount = drawn?.visible.nodes.length ?? 0;
   return (
-    <div className="canvas" data-graph-ready={ready && !loading ? 'true' : 'false'}>
-      <Breadcrumb />
-      <FilterChip />
-      {!ready && <div className="laying-out">Laying out {view.nodes.length.toLocaleString()} nodes…</div>}
-      <ReactFlow
-        nodes={nodes}
-        edges={edges}
-        nodeTypes={nodeTypes}
-        onlyRenderVisibleElements
-        nodesConnectable={false}
-        nodesDraggable={false}
-        edgesFocusable={false}
-        minZoom={0.02}
-        onNodeClick={(_, n) => useStore.getState().select(n.id)}
-        onPaneClick={() => useStore.getState().select(undefined)}
-        proOptions={{ hideAttribution: true }}
-      >
-        <Background />
-        <Controls showInteractive={false} />
-        {view.nodes.length <= MINIMAP_MAX_NODES && <MiniMap
-          pannable
-          zoomable
-          nodeStrokeWidth={12}
-          nodeColor={(n) => (isIncompatible(n.data as unknown as OnnxNodeData) ? '#d33' : '#b8bfcc')}
-          nodeStrokeColor={(n) => (isIncompatible(n.data as unknown as OnnxNodeData) ? '#d33' : '#b8bfcc')}
-        />}
-      </ReactFlow>
+    <div className="canvas" data-graph-ready={ready && !loading ? 'true' : 'false'} data-layout-pending={relayout ? 'true' : 'false'}>
+      <div className="canvas-top">
+        <Breadcrumb />
+        <FilterChip />
+        <div className="canvas-tools">
+          {grouping && (
+            <div className="group-tools" role="group" aria-label="Groups">
+              <span className="muted">{view.nodes.length.toLocaleString()} nodes in {grouping.groups.size.toLocaleString()} groups</span>
+              <button type="button" onClick={() => setAll(false)}>Collapse all</button>
+              <button type="button" onClick={() => setAll(true)} disabled={view.nodes.length > EXPAND_ALL_LIMIT} title={view.nodes.length > EXPAND_ALL_LIMIT ? `Drawing all ${view.nodes.length.toLocaleString()} nodes at once would take seconds: open groups one by one` : undefined}>Expand all</button>
+            </div>
+          )}
+          <Search />
+        </div>
+      </div>
+      {!ready && <div className="laying-out">Laying out {visible.nodes.length.toLocaleString()} {grouping ? 'nodes and groups' : 'nodes'}…</div>}
+      {relayout && <div className="relayout" aria-hidden="true">Laying out…</div>}
+      <GroupActions.Provider value={actions}>
+        <ReactFlow
+          nodes={nodes}
+          edges={edges}
+          nodeTypes={nodeTypes}
+          onlyRenderVisibleElements
+          nodesConnectable={false}
+          nodesDraggable={false}
+          edgesFocusable={false}
+          zoomOnDoubleClick={false}
+          minZoom={0.02}
+          onNodeClick={(_, n) => { if (n.type === 'onnx') useStore.getState().select(n.id); }}
+          onNodeDoubleClick={(_, n) => { if (n.type === 'opgroup') toggle.current(n.id, true); }}
+          onPaneClick={() => useStore.getState().select(undefined)}
+          proOptions={{ hideAttribution: true }}
+        >
+          <Background />
+          <Controls showInteractive={false} />
+          {drawnCount <= MINIMAP_MAX_NODES && <MiniMap
+            pannable
+            zoomable
+            nodeStrokeWidth={12}
+            nodeColor={(n) => (n.type === 'frame' ? 'transparent' : isIncompatible(n) ? '#d33' : '#b8bfcc')}
+            nodeStrokeColor={(n) => (n.type === 'frame' ? 'transparent' : isIncompatible(n) ? '#d33' : '#b8bfcc')}
+          />}
+        </ReactFlow>
+      </GroupActions.Provider>
     </div>
   );
 }

@@ -3,7 +3,7 @@
 // Constant nodes) are not drawn; the details panel lists them with the node that reads them.
 import { dtypeName } from '../onnx/dtypes';
 import { fmtShape } from './broadcast';
-import { displayName, nodeId, subgraphsOf, tensorFacts, type GraphIndex, type PathStep } from './scope';
+import { displayName, nodeId, pathKey, subgraphsOf, tensorFacts, type GraphIndex, type GraphPath, type PathStep } from './scope';
 
 export interface ViewNode {
   id: string;
@@ -92,4 +92,67 @@ export function graphView(scope: GraphIndex): GraphView {
     if (source) edges.push({ id: `${source}->${id}`, source, target: id, label: tensorLabel(scope, v.name) });
   }
   return { nodes, edges };
+}
+
+/** One thing a search can find: a drawn node of some graph, with what it is found by. */
+export interface SearchEntry {
+  /** The view node id (as graphView gives it) in the graph at `path`. */
+  id: string;
+  path: GraphPath;
+  /** pathKey(path). */
+  graph: string;
+  kind: ViewNode['kind'];
+  name: string;
+  opType: string;
+  /** Tensors it reads and writes (a graph input or output: its own name). */
+  tensors: string[];
+  /** Lower-cased name, op type and tensors, one per line, for substring matching. */
+  hay: string;
+}
+
+/** What a search can find in these graphs (allGraphs(model), or one graph): op nodes, inputs, outputs. */
+export function searchEntries(scopes: readonly GraphIndex[]): SearchEntry[] {
+  const out: SearchEntry[] = [];
+  const entry = (e: Omit<SearchEntry, 'hay' | 'graph'>) => out.push({ ...e, graph: pathKey(e.path), hay: `${e.name}\n${e.opType}\n${e.tensors.join('\n')}`.toLowerCase() });
+  for (const scope of scopes) {
+    for (const v of scope.graph.input) {
+      if (!scope.initializers.has(v.name)) entry({ id: `in:${v.name}`, path: scope.path, kind: 'input', name: v.name, opType: 'input', tensors: [v.name] });
+    }
+    scope.graph.node.forEach((n, i) => {
+      if (isWeightNode(scope, i)) return;
+      entry({ id: nodeId(scope.path, i), path: scope.path, kind: 'op', name: displayName(n, i), opType: n.opType, tensors: [...n.input, ...n.output].filter(Boolean) });
+    });
+    for (const v of scope.graph.output) entry({ id: `out:${v.name}`, path: scope.path, kind: 'output', name: v.name, opType: 'output', tensors: [v.name] });
+  }
+  return out;
+}
+
+export interface SearchHit {
+  entry: SearchEntry;
+  /** What matched: the name, the op type, or one of its tensors (named). */
+  by: 'name' | 'op' | 'tensor';
+  tensor?: string;
+}
+
+/**
+ * Entries whose name, op type or a tensor contains `query` (case-insensitive): the graph at
+ * `current` first, then the others; names before op types before tensors. `total` counts them all,
+ * `hits` holds the first `limit`.
+ */
+export function searchGraphs(entries: readonly SearchEntry[], query: string, current: string, limit = 50): { total: number; hits: SearchHit[] } {
+  const q = query.trim().toLowerCase();
+  if (!q) return { total: 0, hits: [] };
+  const buckets: SearchHit[][] = [[], [], [], [], [], []];
+  let total = 0;
+  for (const e of entries) {
+    if (!e.hay.includes(q)) continue;
+    total++;
+    const rank = e.graph === current ? 0 : 3;
+    if (e.name.toLowerCase().includes(q)) buckets[rank]!.push({ entry: e, by: 'name' });
+    else if (e.opType.toLowerCase().includes(q)) buckets[rank + 1]!.push({ entry: e, by: 'op' });
+    else buckets[rank + 2]!.push({ entry: e, by: 'tensor', tensor: e.tensors.find((t) => t.toLowerCase().includes(q)) });
+  }
+  const hits: SearchHit[] = [];
+  for (const b of buckets) for (const h of b) { if (hits.length >= limit) break; hits.push(h); }
+  return { total, hits };
 }
