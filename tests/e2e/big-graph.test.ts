@@ -1,5 +1,6 @@
 // Big models in Chromium (issue 5): a generated 10,000-node graph opens and the page answers
-// clicks while it is being laid out; a big file is read with a progress bar and can be cancelled,
+// clicks while it is being laid out; it opens collapsed to its name scopes, whose groups open and
+// close, and search and findings open the groups around the node they jump to; a big file is read with a progress bar and can be cancelled,
 // leaving the open model as it was.
 import { truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -31,8 +32,9 @@ describe('big models in the browser', () => {
     await page.locator('.panel.details', { hasText: /block\d+\/prelu/ }).waitFor({ timeout: 20_000 });
     const duringLoad = Date.now() - t;
     await graphReady(page);
-    // A click on a drawn node selects it.
-    const node = page.locator('.react-flow__node', { hasText: 'Relu' }).first();
+    // A click on a drawn node selects it (the graph opens collapsed; the finding opened its stage and block).
+    await page.getByRole('button', { name: 'Close group block0' }).waitFor({ timeout: 20_000 });
+    const node = page.locator('.react-flow__node-onnx', { hasText: 'Relu' }).first();
     const name = (await node.locator('.name').textContent())!;
     t = Date.now();
     await node.click();
@@ -44,6 +46,71 @@ describe('big models in the browser', () => {
     expect(duringLoad).toBeLessThan(5_000);
     expect(onNode).toBeLessThan(5_000);
     expect(await incompatibleCount(page)).toBe(2_500);
+    expect(pageErrors).toEqual([]);
+    await page.context().close();
+  });
+
+  it('a 10,000-node graph opens as group boxes; groups open and close; search and findings open the groups around a node', async () => {
+    const { page, pageErrors } = await openApp(app);
+    await page.getByRole('combobox', { name: 'Target' }).selectOption('no-prelu');
+    await page.getByLabel('Open model').setInputFiles(graph10k);
+    await expect.poll(() => page.locator('.toolbar .file-name').textContent(), { timeout: 60_000 }).toBe('graph-10k.onnx');
+    await graphReady(page);
+    // A few dozen boxes at most: the 25 stages (names stage{k}/block{i}/…), each with its PRelu count.
+    const boxes = page.locator('.react-flow__node[data-group]');
+    expect(await boxes.count()).toBeGreaterThan(3);
+    expect(await boxes.count()).toBeLessThanOrEqual(27);
+    expect(await page.locator('.react-flow__node-onnx').count()).toBeLessThanOrEqual(2); // the graph's input and output
+    const stage0 = page.locator('.react-flow__node[data-group]', { hasText: 'stage0' });
+    await expect.poll(() => stage0.textContent()).toContain('400 nodes');
+    expect(await stage0.textContent()).toContain('100 incompatible inside');
+    expect(await page.locator('.group-tools').textContent()).toContain('10,002 nodes in 2,525 groups');
+
+    // Open a stage (▸): its 100 blocks appear; open a block (double-click): its 4 nodes.
+    await page.getByRole('button', { name: 'Open group stage1', exact: true }).click();
+    await page.getByRole('button', { name: 'Open group block100', exact: true }).waitFor({ timeout: 20_000 });
+    await page.getByRole('button', { name: 'Close group stage1' }).waitFor();
+    await page.locator('.react-flow__node[data-group]', { hasText: 'block101' }).dblclick();
+    await page.locator('.react-flow__node-onnx', { hasText: 'stage1/block101/prelu' }).waitFor({ timeout: 20_000 });
+    expect(await page.locator('.react-flow__node-onnx[data-compat="unsupported"]', { hasText: 'stage1/block101/prelu' }).count()).toBe(1);
+    // Closing the stage folds it back into one box.
+    await page.getByRole('button', { name: 'Close group stage1' }).click();
+    await page.getByRole('button', { name: 'Open group stage1', exact: true }).waitFor({ timeout: 20_000 });
+    expect(await page.locator('.react-flow__node-onnx', { hasText: 'stage1/block101' }).count()).toBe(0);
+
+    // Search by name, deep inside a collapsed stage: "/" focuses the box, Enter jumps.
+    await page.locator('.react-flow__pane').click();
+    await page.keyboard.press('/');
+    const box = page.getByRole('searchbox', { name: /Search nodes/ });
+    await expect.poll(() => page.evaluate(() => document.activeElement?.getAttribute('role'))).toBe('searchbox');
+    await page.keyboard.type('STAGE20/block2017/PRelu');
+    await expect.poll(() => page.getByRole('listbox', { name: 'Search results' }).getByRole('option').allTextContents()).toEqual(['PRelu stage20/block2017/prelu']);
+    await page.keyboard.press('Enter');
+    await page.locator('.panel.details h2', { hasText: 'stage20/block2017/prelu' }).waitFor({ timeout: 20_000 });
+    await expect.poll(() => page.locator('.react-flow__node.selected').textContent(), { timeout: 20_000 }).toContain('stage20/block2017/prelu');
+    await page.getByRole('button', { name: 'Close group stage20' }).waitFor();
+
+    // By op type: a count and the first 50.
+    await box.fill('relu');
+    await expect.poll(() => page.locator('.search-count').textContent()).toBe('50 of 5,000 matches');
+    expect(await page.getByRole('listbox', { name: 'Search results' }).getByRole('option').count()).toBe(50);
+    // By tensor name: the node that writes it and the one that reads it; a click jumps.
+    await box.fill('b1234.sum');
+    await expect.poll(() => page.getByRole('listbox', { name: 'Search results' }).getByRole('option').allTextContents()).toEqual(['Add stage12/block1234/add tensor b1234.sum', 'Relu stage12/block1234/relu tensor b1234.sum']);
+    await page.getByRole('option', { name: /Relu stage12\/block1234\/relu/ }).click();
+    await page.locator('.panel.details h2', { hasText: 'stage12/block1234/relu' }).waitFor({ timeout: 20_000 });
+    await expect.poll(() => page.locator('.react-flow__node.selected').textContent(), { timeout: 20_000 }).toContain('stage12/block1234/relu');
+
+    // A finding in the side panel: its stage and block open, the node is selected and drawn.
+    await page.getByRole('button', { name: 'stage24/block2450/prelu', exact: true }).click();
+    await page.getByRole('button', { name: 'Close group stage24' }).waitFor({ timeout: 20_000 });
+    await expect.poll(() => page.locator('.react-flow__node.selected').textContent(), { timeout: 20_000 }).toContain('stage24/block2450/prelu');
+    await page.locator('.panel.details h2', { hasText: 'stage24/block2450/prelu' }).waitFor();
+
+    // Collapse all: the stages again.
+    await page.getByRole('button', { name: 'Collapse all' }).click();
+    await expect.poll(() => page.getByRole('button', { name: /^Close group/ }).count(), { timeout: 20_000 }).toBe(0);
+    expect(await page.locator('[data-graph-ready="true"]').count()).toBe(1);
     expect(pageErrors).toEqual([]);
     await page.context().close();
   });
