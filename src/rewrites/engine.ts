@@ -7,16 +7,17 @@ import { opsetOf } from '../onnx/model';
 import { DT, dtypeName } from '../onnx/dtypes';
 import { replaceFunction, replaceGraphAt, shallowCopy } from '../graph/edit';
 import { preluFacts, type PreluFacts } from '../graph/prelu';
-import { allGraphs, functionOf, nodeId, pathKey, sameRoot, type GraphIndex, type GraphPath } from '../graph/scope';
-import { checkModel, INCOMPATIBLE } from '../targets/check';
+import { allGraphs, displayName, functionOf, nodeId, pathKey, sameRoot, type GraphIndex, type GraphPath } from '../graph/scope';
+import { checkModel, INCOMPATIBLE, type Finding } from '../targets/check';
 import type { TargetProfile } from '../targets/types';
 import { Builder } from './builder';
-import { describeBlockers, minIrVersion, raiseBlockers, sinceVersion } from './opset-raise';
+import { describeBlockers, minIrVersion, raiseBlockers, sinceVersion, type RaiseBlocker } from './opset-raise';
 import { FORMS, findForm } from './registry';
 import type { Form, FormId } from './types';
 import { elementType } from './forms/common';
 import { findFusions, fuseGraph, type FusionKind, type FusionMatch } from './fusion';
-import { rewriteBlockers } from '../graph/validate';
+import { MAX_MODEL_FINDINGS, rewriteBlockers, validateModel } from '../graph/validate';
+import { emittedScope, judgeNode, mayBeInvalid } from './emitted-check';
 
 /** rewriteBlockers, once per model object: formsFor and fixAll ask for every node and form. */
 const blockerCache = new WeakMap<ModelProto, string | undefined>();
@@ -83,6 +84,35 @@ interface Planned {
   needs: number;
 }
 
+/** One pick, checked against the node it names: the node, its facts and the form's own refusal. */
+function planPick(model: ModelProto, where: ReadonlyMap<string, { scope: GraphIndex; index: number }>, p: Pick): Planned {
+  const at = where.get(p.nodeId);
+  const form = findForm(p.form);
+  if (!at) throw new RewriteRefused(`there is no node ${p.nodeId} in this model`);
+  if (!form) throw new RewriteRefused(`unknown form "${p.form}"; forms are ${FORMS.map((f) => f.id).join(', ')}`);
+  const node = at.scope.graph.node[at.index]!;
+  const label = node.name || node.output[0] || p.nodeId;
+  if (node.opType !== 'PRelu') throw new RewriteRefused(`${label} is a ${node.opType} node, not PRelu`);
+  const facts = preluFacts(model, at.scope, at.index);
+  const refusal = form.refuse(facts);
+  if (refusal) throw new RewriteRefused(`${form.label} cannot rewrite ${label}: ${refusal}`, refusal);
+  return { pick: p, form, facts, label, needs: form.minOpset(elementType(facts)) };
+}
+
+/** Emits one pick's nodes into `b`; refused, with the form's reason, when the form cannot. */
+function emitPick({ form, facts, label }: Omit<Planned, 'pick' | 'needs'>, b: Builder): Builder {
+  try {
+    form.emit(facts, b);
+  } catch (e) {
+    throw new RewriteRefused(`${form.label} cannot rewrite ${label}: ${(e as Error).message}`, (e as Error).message);
+  }
+  // The node that now computes the PRelu's output takes over its name, so the rewritten model
+  // still reads like the original (profilers, diffs and users look nodes up by name).
+  const heir = b.nodes.find((n) => n.output.includes(facts.node.output[0] ?? ''));
+  if (heir && facts.node.name) heir.name = facts.node.name;
+  return b;
+}
+
 /** Where a scope's default-domain opset comes from: the model (undefined) or model.functions[i]. */
 const holderOf = (scope: GraphIndex): number | undefined => scope.fn?.index;
 
@@ -104,6 +134,9 @@ function needsText(p: Planned): string {
   return `needs opset ≥ ${p.needs}${forType}`;
 }
 
+/** The nodes of a holder's scopes whose definition would change from `old` to `to` (raiseBlockers). */
+type BlockersOf = (holder: number | undefined, old: number, to: number) => RaiseBlocker[];
+
 interface OpsetPlan {
   /** The default-domain opset after the transaction: the model's, raised if a form needs it. */
   to: number;
@@ -120,7 +153,12 @@ interface OpsetPlan {
  * that imported the model's own version. Refused, naming the ops, when that would put any other
  * node under a new definition.
  */
-function planOpsets(model: ModelProto, planned: readonly Planned[], rewritten: ReadonlySet<string>): OpsetPlan {
+function planOpsets(
+  model: ModelProto,
+  planned: readonly Planned[],
+  rewritten: ReadonlySet<string>,
+  blockersOf: BlockersOf = (holder, old, to) => raiseBlockers(model, old, to, rewritten, (s) => holderOf(s) === holder),
+): OpsetPlan {
   const from = opsetOf(model) ?? 1;
   // A loop, not Math.max(...): a spread of tens of thousands of picks overflows the call stack.
   let to = from;
@@ -134,7 +172,7 @@ function planOpsets(model: ModelProto, planned: readonly Planned[], rewritten: R
   });
   const notes: string[] = [];
   const raised = (holder: number | undefined, old: number, what: string) => {
-    const blockers = raiseBlockers(model, old, to, rewritten, (s) => holderOf(s) === holder);
+    const blockers = blockersOf(holder, old, to);
     if (blockers.length === 0) {
       notes.push(`Raised ${what} from opset ${old} to ${to}: every other node keeps its definition.`);
       return;
@@ -190,19 +228,7 @@ export function applyRewrites(
   const blocked = blockerOf(model);
   if (blocked) throw new RewriteRefused(blocked);
   const where = locate(model);
-  const planned = picks.map((p): Planned => {
-    const at = where.get(p.nodeId);
-    const form = findForm(p.form);
-    if (!at) throw new RewriteRefused(`there is no node ${p.nodeId} in this model`);
-    if (!form) throw new RewriteRefused(`unknown form "${p.form}"; forms are ${FORMS.map((f) => f.id).join(', ')}`);
-    const node = at.scope.graph.node[at.index]!;
-    const label = node.name || node.output[0] || p.nodeId;
-    if (node.opType !== 'PRelu') throw new RewriteRefused(`${label} is a ${node.opType} node, not PRelu`);
-    const facts = preluFacts(model, at.scope, at.index);
-    const refusal = form.refuse(facts);
-    if (refusal) throw new RewriteRefused(`${form.label} cannot rewrite ${label}: ${refusal}`, refusal);
-    return { pick: p, form, facts, label, needs: form.minOpset(elementType(facts)) };
-  });
+  const planned = picks.map((p) => planPick(model, where, p));
 
   const rewritten = new Set([...picks.map((p) => p.nodeId), ...(opts.alsoRewritten ?? [])]);
   const plan = planOpsets(model, planned, rewritten);
@@ -232,16 +258,7 @@ export function applyRewrites(
     for (const { form, facts, label } of [...items].sort((a, b) => a.facts.index - b.facts.index)) {
       // A function body has no initializers, and in IR < 4 every initializer must also be a graph
       // input: new constants are Constant nodes there.
-      const b = new Builder(taken, irVersion >= 4 && !facts.scope.fn, facts.node.name || facts.node.output[0] || 'prelu', shared);
-      try {
-        form.emit(facts, b);
-      } catch (e) {
-        throw new RewriteRefused(`${form.label} cannot rewrite ${label}: ${(e as Error).message}`, (e as Error).message);
-      }
-      // The node that now computes the PRelu's output takes over its name, so the rewritten model
-      // still reads like the original (profilers, diffs and users look nodes up by name).
-      const heir = b.nodes.find((n) => n.output.includes(facts.node.output[0] ?? ''));
-      if (heir && facts.node.name) heir.name = facts.node.name;
+      const b = emitPick({ form, facts, label }, new Builder(taken, irVersion >= 4 && !facts.scope.fn, facts.node.name || facts.node.output[0] || 'prelu', shared));
       b.nodes.forEach((n) => emitted.set(n.name, form.label));
       replacements.set(facts.index, b.nodes);
       inits.push(...b.initializers);
@@ -327,24 +344,168 @@ function dropUnusedSlopes(model: ModelProto, slopes: { name: string; path: Graph
   return out;
 }
 
-/** Every form for one node, best first, each either available or with the reason it is not. */
-export function formsFor(model: ModelProto, id: string, target: TargetProfile, alsoRewritten?: ReadonlySet<string>): FormOption[] {
-  const opset = opsetOf(model) ?? 1;
-  const options = FORMS.map((form): FormOption => {
-    try {
-      const r = applyRewrites(model, [{ nodeId: id, form: form.id }], target, { alsoRewritten });
-      const raised = opsetOf(r.model) ?? opset;
-      return { form, available: true, raisesTo: raised > opset ? raised : undefined };
-    } catch (e) {
-      if (e instanceof RewriteRefused) return { form, available: false, why: e.message, reason: e.reason };
-      throw e;
+// ---- choosing forms --------------------------------------------------------------------------
+//
+// What a form does to one node is decided by that node: its facts, the form's opset, whether the
+// opset may be raised, and whether the target runs the few nodes the form emits. Rewriting the
+// whole model once per node and form to learn that (as formsFor once did) made fixAll quadratic:
+// 10,000 nodes with 2,500 PRelu did not finish in 600 s. So each (node, form) is decided here from
+// the node alone, with the whole-model parts (the opset-raise blockers) computed once per holder
+// and opset pair. Where the answer could depend on more than the node (a function whose opset
+// differs from the model's, a name another node also displays under, a model already broken at
+// the emitted nodes, the cap on model-level findings) the node and form go the old way: a full
+// applyRewrites of that one pick. tests/unit/fixall-local.test.ts holds both ways to one answer.
+
+/** The parts of a model every decision reads: built once per model, whatever the target. */
+interface ModelIndex {
+  where: Map<string, { scope: GraphIndex; index: number }>;
+  /** Every name in the model: new names must avoid them. Never changed. */
+  names: Set<string>;
+  /** How many nodes, in every scope, are shown under each name (a finding's `node`). */
+  shown: Map<string, number>;
+}
+
+const modelIndexes = new WeakMap<ModelProto, ModelIndex>();
+function modelIndex(model: ModelProto): ModelIndex {
+  let idx = modelIndexes.get(model);
+  if (!idx) {
+    const where = locate(model);
+    const shown = new Map<string, number>();
+    for (const { scope, index } of where.values()) {
+      const name = displayName(scope.graph.node[index]!, index);
+      shown.set(name, (shown.get(name) ?? 0) + 1);
     }
+    idx = { where, names: allNames(model), shown };
+    modelIndexes.set(model, idx);
+  }
+  return idx;
+}
+
+/** A name set that reads through to the model's names without copying them; additions stay here. */
+class ScratchNames extends Set<string> {
+  constructor(private readonly base: ReadonlySet<string>) {
+    super();
+  }
+  override has(name: string): boolean {
+    return super.has(name) || this.base.has(name);
+  }
+}
+
+/** One model, target and set of nodes being rewritten together: what its decisions share. */
+interface Chooser {
+  model: ModelProto;
+  target: TargetProfile;
+  also?: ReadonlySet<string>;
+  idx: ModelIndex;
+  blocked?: string;
+  opset: number;
+  /** How many model-level findings the model has already (validateModel is cached per model). */
+  modelFindings: number;
+  /** raiseBlockers per holder, opset pair and (when the node is not in `also`) node. */
+  blockers: Map<string, RaiseBlocker[]>;
+}
+
+function chooser(model: ModelProto, target: TargetProfile, also?: ReadonlySet<string>): Chooser {
+  const blocked = blockerOf(model);
+  return {
+    model, target, also, blocked,
+    idx: modelIndex(model),
+    opset: opsetOf(model) ?? 1,
+    modelFindings: blocked ? 0 : validateModel(model).length,
+    blockers: new Map(),
+  };
+}
+
+/** The option applyRewrites gives for this one pick: the exhaustive way, and the fallback. */
+function optionByRewrite(model: ModelProto, id: string, form: Form, target: TargetProfile, also?: ReadonlySet<string>): FormOption {
+  const opset = opsetOf(model) ?? 1;
+  try {
+    const r = applyRewrites(model, [{ nodeId: id, form: form.id }], target, { alsoRewritten: also });
+    const raised = opsetOf(r.model) ?? opset;
+    return { form, available: true, raisesTo: raised > opset ? raised : undefined };
+  } catch (e) {
+    if (e instanceof RewriteRefused) return { form, available: false, why: e.message, reason: e.reason };
+    throw e;
+  }
+}
+
+/** The option for one node and form, decided from the node where that is certain to agree. */
+function optionFor(c: Chooser, id: string, form: Form): FormOption {
+  try {
+    const opset = decideLocally(c, id, form);
+    if (opset === 'ask-the-model') return optionByRewrite(c.model, id, form, c.target, c.also);
+    return { form, available: true, raisesTo: opset > c.opset ? opset : undefined };
+  } catch (e) {
+    if (e instanceof RewriteRefused) return { form, available: false, why: e.message, reason: e.reason };
+    throw e;
+  }
+}
+
+/**
+ * applyRewrites for one pick, step by step in its order, with the whole-model steps replaced by
+ * their local equivalents. Returns the opset the model ends at, throws RewriteRefused as
+ * applyRewrites would, or says when only the whole model can tell.
+ */
+function decideLocally(c: Chooser, id: string, form: Form): number | 'ask-the-model' {
+  const { model, target } = c;
+  if (c.blocked) throw new RewriteRefused(c.blocked);
+  const p = planPick(model, c.idx.where, { nodeId: id, form: form.id });
+  // fixAll rewrites a set that holds every node it asks about: one raise verdict serves them all.
+  const rewritten = c.also?.has(id) ? c.also : new Set([id, ...(c.also ?? [])]);
+  const perNode = rewritten === c.also ? '' : id;
+  const plan = planOpsets(model, [p], rewritten, (holder, old, to) => {
+    const key = `${holder ?? 'model'}|${old}|${to}|${perNode}`;
+    let list = c.blockers.get(key);
+    if (!list) c.blockers.set(key, (list = raiseBlockers(model, old, to, rewritten, (s) => holderOf(s) === holder)));
+    return list;
   });
+  const irVersion = Math.max(Number(model.irVersion), minIrVersion(plan.to));
+  const { facts } = p;
+  const b = emitPick(p, new Builder(new ScratchNames(c.idx.names), irVersion >= 4 && !facts.scope.fn, facts.node.name || facts.node.output[0] || 'prelu', new Map()));
+
+  // The model's header as the transaction leaves it (opsets, IR version); its graphs are not read.
+  let after = model;
+  if (plan.raiseModel) after = shallowCopy(withDefaultOpset(after, plan.to), { irVersion: BigInt(irVersion) });
+  for (const i of plan.raiseFunctions.keys()) after = replaceFunction(after, i, (f) => withDefaultOpset(f, plan.to));
+  // A function at another opset than the model: functionOpsetClash looks at every node of it.
+  const opsetAfter = opsetOf(after) ?? 1;
+  if (after.functions.some((f) => (defaultOpset(f.opsetImport) ?? opsetAfter) !== opsetAfter)) return 'ask-the-model';
+  // A finding names its node by display name: one shared with another node (or the names of
+  // model-level findings) could be that other node's finding.
+  const heirName = facts.node.name;
+  if (heirName && ((c.idx.shown.get(heirName) ?? 0) > 1 || heirName === 'model' || heirName.startsWith('graph ') || heirName.includes(' (node #'))) return 'ask-the-model';
+  // Past MAX_MODEL_FINDINGS validateModel stops listing: which findings remain depends on the model.
+  if (c.modelFindings + 3 * b.nodes.length >= MAX_MODEL_FINDINGS) return 'ask-the-model';
+  const fn = facts.scope.fn ? { index: facts.scope.fn.index, proto: after.functions[facts.scope.fn.index]! } : undefined;
+  const scope = emittedScope(facts.scope, b.nodes, b.initializers, fn);
+  if (mayBeInvalid(after, facts.scope, scope)) return 'ask-the-model';
+
+  // The target must be able to run everything we emitted; the first node it cannot run says why.
+  for (let i = 0; i < b.nodes.length; i++) {
+    const left = judgeNode(after, scope, i, target);
+    if (!left || !INCOMPATIBLE.has(left.status)) continue;
+    const reason = `it would add a ${b.nodes[i]!.opType} node, which ${target.name} cannot run: ${left.reason}`;
+    throw new RewriteRefused(`${form.label} is not for ${target.name}: ${reason}`, reason);
+  }
+  return opsetOf(after) ?? c.opset;
+}
+
+/** Every form for one chooser's node, best first. */
+function optionsFor(c: Chooser, id: string): FormOption[] {
+  return sortOptions(FORMS.map((form) => optionFor(c, id, form)));
+}
+
+function sortOptions(options: FormOption[]): FormOption[] {
   return options.sort((a, b) =>
     Number(b.available) - Number(a.available) ||
     Number(a.raisesTo !== undefined) - Number(b.raisesTo !== undefined) ||
     a.form.rank - b.form.rank,
   );
+}
+
+/** Every form for one node, best first, each either available or with the reason it is not. */
+export function formsFor(model: ModelProto, id: string, target: TargetProfile, alsoRewritten?: ReadonlySet<string>): FormOption[] {
+  return optionsFor(chooser(model, target, alsoRewritten), id);
 }
 
 export interface FixAllResult extends RewriteResult {
@@ -360,10 +521,28 @@ export function fixAll(model: ModelProto, target: TargetProfile): FixAllResult {
   const findings = checkModel(model, target).filter((f) => INCOMPATIBLE.has(f.status));
   const prelus = findings.filter((f) => f.op === 'PRelu');
   const all = new Set(prelus.map((f) => f.nodeId));
+  const others: FixAllResult['unfixed'] = findings.filter((f) => f.op !== 'PRelu').map((f) => ({ nodeId: f.nodeId, node: f.node, why: `no rewrite for ${f.op}: ${f.reason}` }));
+  const c = chooser(model, target, all);
+  const chosen = choose(prelus, others, (id) => optionsFor(c, id));
+  try {
+    return apply(model, target, all, chosen);
+  } catch (e) {
+    if (!(e instanceof RewriteRefused)) throw e;
+    // Each choice held for its node, but not all together (a function raised for one pick past
+    // what another's ops allow, …). Choose again the old way, a whole rewrite per node and form;
+    // where that chooses the same, the transaction is refused as it always was.
+    const again = choose(prelus, others, (id) => sortOptions(FORMS.map((form) => optionByRewrite(model, id, form, target, all))));
+    if (samePicks(again.picks, chosen.picks)) throw e;
+    return apply(model, target, all, again);
+  }
+}
+
+/** Each node's best available form, or why none is. */
+function choose(prelus: readonly Finding[], others: FixAllResult['unfixed'], optionsOf: (id: string) => FormOption[]): Omit<FixAllResult, 'model' | 'notes'> {
   const picks: Pick[] = [];
-  const unfixed: FixAllResult['unfixed'] = findings.filter((f) => f.op !== 'PRelu').map((f) => ({ nodeId: f.nodeId, node: f.node, why: `no rewrite for ${f.op}: ${f.reason}` }));
+  const unfixed = [...others];
   for (const f of prelus) {
-    const options = formsFor(model, f.nodeId, target, all);
+    const options = optionsOf(f.nodeId);
     const best = options.find((o) => o.available);
     if (best) picks.push({ nodeId: f.nodeId, form: best.form.id });
     else {
@@ -373,9 +552,15 @@ export function fixAll(model: ModelProto, target: TargetProfile): FixAllResult {
       unfixed.push({ nodeId: f.nodeId, node: f.node, why: `no form is valid for this node on this target (${why})` });
     }
   }
+  return { picks, unfixed };
+}
+
+function apply(model: ModelProto, target: TargetProfile, all: ReadonlySet<string>, { picks, unfixed }: Omit<FixAllResult, 'model' | 'notes'>): FixAllResult {
   if (picks.length === 0) return { model, notes: [], picks, unfixed };
   return { ...applyRewrites(model, picks, target, { alsoRewritten: all }), picks, unfixed };
 }
+
+const samePicks = (a: readonly Pick[], b: readonly Pick[]) => a.length === b.length && a.every((p, i) => p.nodeId === b[i]!.nodeId && p.form === b[i]!.form);
 
 export interface FuseResult extends RewriteResult {
   /** The patterns fused: the id of the node that computed each pattern's output, and the new PRelu's name. */
