@@ -365,19 +365,21 @@ interface ModelIndex {
   shown: Map<string, number>;
 }
 
-const modelIndexes = new WeakMap<ModelProto, ModelIndex>();
+/**
+ * The last model's index: the details panel asks formsFor about one node after another of the same
+ * model. Only one is kept, so models held for undo do not keep their indexes alive.
+ */
+let lastIndex: { model: ModelProto; idx: ModelIndex } | undefined;
 function modelIndex(model: ModelProto): ModelIndex {
-  let idx = modelIndexes.get(model);
-  if (!idx) {
-    const where = locate(model);
-    const shown = new Map<string, number>();
-    for (const { scope, index } of where.values()) {
-      const name = displayName(scope.graph.node[index]!, index);
-      shown.set(name, (shown.get(name) ?? 0) + 1);
-    }
-    idx = { where, names: allNames(model), shown };
-    modelIndexes.set(model, idx);
+  if (lastIndex?.model === model) return lastIndex.idx;
+  const where = locate(model);
+  const shown = new Map<string, number>();
+  for (const { scope, index } of where.values()) {
+    const name = displayName(scope.graph.node[index]!, index);
+    shown.set(name, (shown.get(name) ?? 0) + 1);
   }
+  const idx = { where, names: allNames(model), shown };
+  lastIndex = { model, idx };
   return idx;
 }
 
