@@ -8,7 +8,7 @@ import { indexAt, isFunctionStep, nodeId, pathKey, type GraphPath } from '../gra
 import type { ModelProto } from 'onnx-buf';
 import { graphView, type GraphView, type ViewNode } from '../graph/view';
 import {
-  buildGroups, defaultExpanded, EXPAND_ALL_MAX, groupPathOf, insideCounts, visibleView,
+  defaultExpanded, groupPathOf, groupsFor, insideCounts, visibleView,
   type Group, type GroupBox, type Grouping, type VisibleView,
 } from '../graph/collapse';
 import type { Positions } from '../graph/layout';
@@ -21,7 +21,7 @@ import { Search } from './Search';
 const MINIMAP_MAX_NODES = 3000;
 const NODE_W = 170;
 const NODE_H = 46;
-const GROUP_W = 250;
+const GROUP_W = 260;
 const GROUP_H = 68;
 /** Past this many open groups, their frames are not drawn (Expand all on a huge graph). */
 const MAX_FRAMES = 400;
@@ -66,8 +66,8 @@ const GroupNode = memo(function GroupNode({ data }: NodeProps<GroupFlowNode>) {
     <div className={`group-node ${box.group.kind}${incompatible ? ' bad' : ''}`} title={`${box.label}: ${box.size.toLocaleString()} nodes (double-click to open)`}>
       <Handle type="target" position={Position.Top} />
       <button type="button" className="group-toggle nodrag" aria-label={`Open group ${box.label}`} onClick={(e) => { e.stopPropagation(); toggle(box.id, true); }}>▸</button>
-      <div className="group-label">{box.label}</div>
-      <div className="group-sub">{box.size.toLocaleString()} nodes · {opsLine(box)}</div>
+      <div className="group-head"><span className="group-label">{box.label}</span><span className="group-size">{box.size.toLocaleString()} nodes</span></div>
+      <div className="group-sub">{opsLine(box)}</div>
       {incompatible > 0 && <div className="inside-badge">{incompatible.toLocaleString()} incompatible inside</div>}
       <Handle type="source" position={Position.Bottom} />
     </div>
@@ -143,7 +143,7 @@ export function Canvas() {
       const index = indexAt(model, viewPath);
       const view = graphView(index);
       // Small views are drawn whole, as they always were; big ones a level at a time (src/graph/collapse.ts).
-      setBuilt({ model, path: viewPath, view, grouping: view.nodes.length > EXPAND_ALL_MAX ? buildGroups(view, index.graph.node) : undefined });
+      setBuilt({ model, path: viewPath, view, grouping: groupsFor(view, index.graph.node) });
     });
     return () => clearTimeout(t);
   }, [model, viewPath]); // eslint-disable-line react-hooks/exhaustive-deps

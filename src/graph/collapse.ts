@@ -8,6 +8,11 @@ import type { GraphView, ViewEdge, ViewNode } from './view';
 
 /** Views with at most this many nodes are drawn whole: grouping is not worth an extra click. */
 export const EXPAND_ALL_MAX = 1000;
+/**
+ * Views whose names give no scope are drawn whole up to this many nodes: chunks of consecutive
+ * nodes tell less than the graph itself, which React Flow still draws smoothly at this size.
+ */
+export const UNSCOPED_EXPAND_ALL_MAX = 3000;
 /** A level (the top, or a group's contents) with more items than this is subdivided. */
 export const MAX_ITEMS = 150;
 /** Items per chunk when a level is subdivided into chunks. */
@@ -252,6 +257,17 @@ export function buildGroups(view: GraphView, graphNodes: readonly { name: string
   const position = new Map<string, number>();
   view.nodes.forEach((v, i) => position.set(v.id, i));
   return { groups, top, groupOf, [INTERNAL]: { view, list, parentIx: Int32Array.from(parentIx), nodeGroup, position } };
+}
+
+/**
+ * The grouping the canvas uses for `view`, or undefined when the view is drawn whole: up to
+ * EXPAND_ALL_MAX nodes, or UNSCOPED_EXPAND_ALL_MAX when no name scope makes a group.
+ */
+export function groupsFor(view: GraphView, graphNodes: readonly { name: string }[]): Grouping | undefined {
+  if (view.nodes.length <= EXPAND_ALL_MAX) return undefined;
+  const g = buildGroups(view, graphNodes);
+  if (view.nodes.length <= UNSCOPED_EXPAND_ALL_MAX && ![...g.groups.values()].some((x) => x.kind === 'scope')) return undefined;
+  return g;
 }
 
 /** The chain of groups holding `id` (a view node or a group), outermost first; [] if none. */

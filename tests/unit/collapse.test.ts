@@ -10,7 +10,7 @@ import { readModel } from '../../src/onnx/model';
 import { indexAt } from '../../src/graph/scope';
 import { graphView, searchEntries, searchGraphs, type GraphView } from '../../src/graph/view';
 import {
-  allGroupIds, buildGroups, CHUNK, defaultExpanded, groupPathOf, MAX_ITEMS, scopeOf, visibleView, type Grouping,
+  allGroupIds, buildGroups, CHUNK, defaultExpanded, groupPathOf, groupsFor, MAX_ITEMS, scopeOf, visibleView, type Grouping,
 } from '../../src/graph/collapse';
 import { wideGraphModel } from '../../scripts/bench/models';
 import { DT, graph, model, node, valueInfo } from '../helpers/build';
@@ -123,6 +123,17 @@ describe('grouping real models', () => {
     const { vis, inside } = checkEdges(view, g, new Set());
     expect(vis.nodes.length).toBe(g.top.length);
     expect(inside).toBeGreaterThan(0);
+  });
+
+  it('the canvas groups only big views: gtcrn-full (1,256 nodes, no scopes) and gtcrn-s3 are drawn whole', () => {
+    for (const name of ['gtcrn-full.onnx', 'gtcrn-s3.onnx', 'minifasnet-v2.onnx']) {
+      const { view, nodes } = viewOf(fixture(name));
+      expect(groupsFor(view, nodes), name).toBeUndefined();
+    }
+    const scoped = viewOf(chain(1_200, (i) => `/enc/layer${Math.floor(i / 6)}/op${i}`, ['MatMul', 'Add']));
+    expect(groupsFor(scoped.view, scoped.nodes)).toBeDefined();
+    const flat = viewOf(chain(3_500, (i) => `node_${i}`, ['MatMul', 'Add']));
+    expect(groupsFor(flat.view, flat.nodes)).toBeDefined();
   });
 
   it('every fixture: opening every group gives back the view itself', () => {
