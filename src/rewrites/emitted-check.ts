@@ -5,14 +5,9 @@
 import { create } from '@bufbuild/protobuf';
 import { GraphProtoSchema, type ModelProto, type NodeProto, type TensorProto } from 'onnx-buf';
 import { OPSET_HISTORY, NEWEST_KNOWN_OPSET } from '../onnx/opset-history';
-import { preluFacts } from '../graph/prelu';
 import { indexGraph, resolveTensor, scopeOpset, type GraphIndex } from '../graph/scope';
-import { checkPreluRule } from '../targets/check';
-import { judgeOp } from '../targets/op-support';
-import type { FindingStatus, TargetProfile } from '../targets/types';
 
 const isDefaultDomain = (d: string) => d === '' || d === 'ai.onnx';
-const sameDomain = (a: string | undefined, b: string) => (isDefaultDomain(a ?? '') ? '' : a) === (isDefaultDomain(b) ? '' : b);
 
 /**
  * The emitted nodes (and constants) as a graph inside the PRelu's own: names resolve here first,
@@ -21,31 +16,6 @@ const sameDomain = (a: string | undefined, b: string) => (isDefaultDomain(a ?? '
  */
 export function emittedScope(scope: GraphIndex, nodes: NodeProto[], initializers: TensorProto[], fn: GraphIndex['fn']): GraphIndex {
   return indexGraph(create(GraphProtoSchema, { node: nodes, initializer: initializers }), scope.path, scope, fn);
-}
-
-/**
- * What checkModel (src/targets/check.ts) says about one node, model-level findings aside: the same
- * steps in the same order (an op the target lacks, then PRelu's rules, then allowOps and the per-op
- * data). check.ts keeps this per-node logic inside checkModel; it is repeated here rather than
- * exported from there, and tests/unit/fixall-local.test.ts holds the two to the same answers.
- */
-export function judgeNode(model: ModelProto, scope: GraphIndex, index: number, target: TargetProfile): { status: FindingStatus; reason: string } | undefined {
-  const node = scope.graph.node[index]!;
-  const banned = target.unsupportedOps.find((u) => u.op === node.opType && sameDomain(u.domain, node.domain));
-  if (banned) return { status: 'unsupported', reason: banned.reason };
-  if (node.opType === 'PRelu' && isDefaultDomain(node.domain) && target.prelu.length > 0) {
-    const facts = preluFacts(model, scope, index);
-    let undecided: { status: FindingStatus; reason: string } | undefined;
-    for (const rule of target.prelu) {
-      const verdict = checkPreluRule(rule, facts, target);
-      if (!verdict) continue;
-      if (verdict.status !== 'unknown') return verdict;
-      undecided ??= verdict;
-    }
-    return undecided;
-  }
-  if (target.allowOps?.some((a) => a.op === node.opType && sameDomain(a.domain, node.domain))) return undefined;
-  return judgeOp(model, scope, index, target) ?? undefined;
 }
 
 function definedAbove(scope: GraphIndex | undefined, name: string): boolean {

@@ -8,7 +8,7 @@ import { DT, dtypeName } from '../onnx/dtypes';
 import { replaceFunction, replaceGraphAt, shallowCopy } from '../graph/edit';
 import { preluFacts, type PreluFacts } from '../graph/prelu';
 import { allGraphs, displayName, functionOf, nodeId, pathKey, sameRoot, type GraphIndex, type GraphPath } from '../graph/scope';
-import { checkModel, INCOMPATIBLE, type Finding } from '../targets/check';
+import { checkModel, checkNode, INCOMPATIBLE, type Finding } from '../targets/check';
 import type { TargetProfile } from '../targets/types';
 import { Builder } from './builder';
 import { describeBlockers, minIrVersion, raiseBlockers, sinceVersion, type RaiseBlocker } from './opset-raise';
@@ -17,7 +17,7 @@ import type { Form, FormId } from './types';
 import { elementType } from './forms/common';
 import { findFusions, fuseGraph, type FusionKind, type FusionMatch } from './fusion';
 import { MAX_MODEL_FINDINGS, rewriteBlockers, validateModel } from '../graph/validate';
-import { emittedScope, judgeNode, mayBeInvalid } from './emitted-check';
+import { emittedScope, mayBeInvalid } from './emitted-check';
 
 /** rewriteBlockers, once per model object: formsFor and fixAll ask for every node and form. */
 const blockerCache = new WeakMap<ModelProto, string | undefined>();
@@ -484,7 +484,7 @@ function decideLocally(c: Chooser, id: string, form: Form): number | 'ask-the-mo
 
   // The target must be able to run everything we emitted; the first node it cannot run says why.
   for (let i = 0; i < b.nodes.length; i++) {
-    const left = judgeNode(after, scope, i, target);
+    const left = checkNode(after, scope, i, target);
     if (!left || !INCOMPATIBLE.has(left.status)) continue;
     const reason = `it would add a ${b.nodes[i]!.opType} node, which ${target.name} cannot run: ${left.reason}`;
     throw new RewriteRefused(`${form.label} is not for ${target.name}: ${reason}`, reason);

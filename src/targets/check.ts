@@ -74,29 +74,38 @@ export function* checkSteps(model: ModelProto, target: TargetProfile): Generator
   return [...problems, ...findings];
 }
 
-/** What `target` makes of one node: undefined when it runs the node as the model says. */
+/** What `target` makes of one node, as a Finding: undefined when it runs the node as the model says. */
 function judgeNode(model: ModelProto, scope: GraphIndex, index: number, target: TargetProfile): Finding | undefined {
+  const verdict = checkNode(model, scope, index, target);
+  if (!verdict) return undefined;
   const node = scope.graph.node[index]!;
-  const base = { nodeId: nodeId(scope.path, index), node: displayName(node, index), op: node.opType, path: scope.path, index };
+  return { nodeId: nodeId(scope.path, index), node: displayName(node, index), op: node.opType, path: scope.path, index, ...verdict };
+}
+
+/**
+ * The per-node part of checkModel: banned ops, then the PRelu rules, then the user's allowed ops,
+ * then the per-op data. The rewrite engine asks it about the nodes a form would emit.
+ */
+export function checkNode(model: ModelProto, scope: GraphIndex, index: number, target: TargetProfile): { status: FindingStatus; reason: string; source: string } | undefined {
+  const node = scope.graph.node[index]!;
   const banned = target.unsupportedOps.find((u) => u.op === node.opType && sameDomain(u.domain, node.domain));
-  if (banned) return { ...base, status: 'unsupported', reason: banned.reason, source: banned.source };
+  if (banned) return { status: 'unsupported', reason: banned.reason, source: banned.source };
   if (node.opType === 'PRelu' && isDefaultDomain(node.domain) && target.prelu.length > 0) {
     const facts = preluFacts(model, scope, index);
     // One finding per node: the first rule it breaks is the one to fix first. A rule that
     // cannot be decided does not hide a later rule the node certainly breaks.
-    let undecided: Finding | undefined;
+    let undecided: { status: FindingStatus; reason: string; source: string } | undefined;
     for (const rule of target.prelu) {
       const verdict = checkPreluRule(rule, facts, target);
       if (!verdict) continue;
-      if (verdict.status !== 'unknown') return { ...base, ...verdict, source: rule.source };
-      undecided ??= { ...base, ...verdict, source: rule.source };
+      if (verdict.status !== 'unknown') return { ...verdict, source: rule.source };
+      undecided ??= { ...verdict, source: rule.source };
     }
     return undecided;
   }
   // A user-made target can allow ops its base profile's per-op data does not list.
   if (target.allowOps?.some((a) => a.op === node.opType && sameDomain(a.domain, node.domain))) return undefined;
-  const verdict = judgeOp(model, scope, index, target);
-  return verdict ? { ...base, ...verdict } : undefined;
+  return judgeOp(model, scope, index, target) ?? undefined;
 }
 
 type Verdict = { status: FindingStatus; reason: string } | undefined;
