@@ -58,10 +58,18 @@ export function App() {
   );
 }
 
-/** Reading a big file: how far, and Cancel. */
+/** Reading a big file: how far, and Cancel. Checking a big graph: that it is under way. */
 function LoadProgress() {
   const loading = useStore((s) => s.loading);
+  const targetName = useStore((s) => s.targetProfile(s.targetId).name);
   if (!loading) return null;
+  if (loading.checking) {
+    return (
+      <div className="loading-bar">
+        <label>Checking {loading.name} against {targetName}… <progress aria-label={`Checking ${loading.name}`} /></label>
+      </div>
+    );
+  }
   const pct = loading.total ? Math.floor((loading.loaded / loading.total) * 100) : 0;
   return (
     <div className="loading-bar">

@@ -21,7 +21,7 @@ export async function openFiles(files: readonly File[]): Promise<number> {
   let bytes: Uint8Array;
   if (model.size < PROGRESS_FROM) bytes = new Uint8Array(await model.arrayBuffer());
   else {
-    useStore.getState().loading?.cancel();
+    useStore.getState().loading?.cancel?.();
     const ctrl = new AbortController();
     const loading = { name: model.name, loaded: 0, total: model.size, cancel: () => ctrl.abort() };
     useStore.setState({ loading });

@@ -5,7 +5,7 @@ import type { ModelProto } from 'onnx-buf';
 import { readModel, saveModelChunks, ModelReadError } from '../onnx/model';
 import { connectDataFiles, externalLocations, type DataFile } from '../onnx/external';
 import { graphAt, type GraphPath } from '../graph/scope';
-import { checkModel, type Finding } from '../targets/check';
+import { checkModel, checkModelSliced, type Finding } from '../targets/check';
 import { findTarget, TARGETS } from '../targets/registry';
 import type { TargetProfile } from '../targets/types';
 import { applyRewrites, fixAll, fuseAll, RewriteRefused, type Pick } from '../rewrites/engine';
@@ -19,8 +19,11 @@ interface Snapshot {
 }
 
 export interface AppState {
-  /** A file being read (big files: with progress and Cancel, set by files.ts). */
-  loading?: { name: string; loaded: number; total: number; cancel(): void };
+  /**
+   * A file being read (big files: with progress and Cancel, set by files.ts), or a big graph being
+   * checked after it opened (`checking`; no progress, no Cancel: it takes well under a second).
+   */
+  loading?: { name: string; loaded: number; total: number; cancel?(): void; checking?: boolean };
   fileName?: string;
   /** The bytes as opened: saved as they are while nothing has changed. */
   original?: Uint8Array;
@@ -64,6 +67,15 @@ export interface AppState {
   targetProfile(id?: string): TargetProfile;
 }
 
+/** Graphs from this many nodes (all graphs and functions together) are checked in slices when opened. */
+const SLICED_FROM = 3000;
+
+function nodeCount(model: ModelProto): number {
+  let n = model.graph?.node.length ?? 0;
+  for (const f of model.functions) n += f.node.length;
+  return n;
+}
+
 export const useStore = create<AppState>()((set, get) => {
   /** The view path if it still leads to a graph in `model`, else the main graph. */
 const keepPath = (model: ModelProto, path: GraphPath): GraphPath => {
@@ -76,10 +88,46 @@ const keepPath = (model: ModelProto, path: GraphPath): GraphPath => {
 };
 
 const target = (id: string) => get().customTargets.find((t) => t.id === id) ?? findTarget(id) ?? TARGETS[0]!;
+
+  /**
+   * The check after a model opens. Graphs from SLICED_FROM nodes are checked a slice at a time
+   * (checkModelSliced), so a 50,000-node graph does not hold the page for a quarter of a second; the
+   * canvas is not ready until the findings are in. Anything that sets findings itself (a target, an
+   * edit, undo) supersedes a running check.
+   */
+  let checkRun: AbortController | undefined;
+  const supersedeCheck = () => {
+    checkRun?.abort();
+    checkRun = undefined;
+    set(doneChecking());
+  };
+  /** Clears the check's bar, not the bar of a file read that started meanwhile. */
+  const doneChecking = () => (get().loading?.checking ? { loading: undefined } : {});
+  const checkOpened = (model: ModelProto, name: string): Finding[] => {
+    supersedeCheck();
+    if (nodeCount(model) < SLICED_FROM) return checkModel(model, target(get().targetId));
+    const run = (checkRun = new AbortController());
+    const targetId = get().targetId;
+    set({ loading: { name, loaded: 0, total: 0, checking: true } });
+    checkModelSliced(model, target(targetId), { signal: run.signal }).then(
+      (findings) => {
+        if (run.signal.aborted) return;
+        checkRun = undefined;
+        set({ findings, ...doneChecking() });
+      },
+      (e: Error) => {
+        if (run.signal.aborted) return;
+        checkRun = undefined;
+        set({ ...doneChecking(), error: `${name} opened, but checking it against ${target(targetId).name} failed: ${e.message}. Choose the target again to retry.` });
+      },
+    );
+    return [];
+  };
   /** Replace the model by an edit's result, keeping the old one for undo. */
   const commit = (model: ModelProto, label: string) => {
     const { model: before, past, targetId } = get();
     if (!before) return;
+    supersedeCheck();
     set({
       model,
       past: [...past, { model: before, label }],
@@ -108,13 +156,14 @@ const target = (id: string) => get().customTargets.find((t) => t.id === id) ?? f
         const data = connectDataFiles(model, fileName, dataFiles);
         set({
           fileName, original: bytes, model, past: [], future: [], selected: undefined, viewPath: [], filter: undefined,
-          findings: checkModel(model, target(get().targetId)), error: data.message,
+          findings: [], error: data.message,
           notice: `Opened ${fileName}${dataFiles.length ? ` with ${dataFiles.map((f) => f.name).join(', ')}` : ''}`,
         });
+        set({ findings: checkOpened(model, fileName) });
         // Slopes kept in data files are read ahead asynchronously: check again once they are in.
         void data.ready?.then(() => {
           const s = get();
-          if (s.original === bytes && s.model) set({ findings: checkModel(s.model, target(s.targetId)) });
+          if (s.original === bytes && s.model) set({ findings: checkOpened(s.model, fileName) });
         });
       } catch (e) {
         // The model the user had stays open: a bad file only costs a message.
@@ -125,6 +174,7 @@ const target = (id: string) => get().customTargets.find((t) => t.id === id) ?? f
 
     setTarget(id) {
       const { model } = get();
+      supersedeCheck();
       set({ targetId: id, findings: model ? checkModel(model, target(id)) : [], filter: undefined });
     },
 
@@ -191,6 +241,7 @@ const target = (id: string) => get().customTargets.find((t) => t.id === id) ?? f
       const { past, future, model, targetId } = get();
       const last = past.at(-1);
       if (!last || !model) return;
+      supersedeCheck();
       set({
         model: last.model, past: past.slice(0, -1), future: [{ model, label: last.label }, ...future],
         findings: checkModel(last.model, target(targetId)), notice: `Undid: ${last.label}`, selected: undefined, viewPath: keepPath(last.model, get().viewPath), filter: undefined,
@@ -201,6 +252,7 @@ const target = (id: string) => get().customTargets.find((t) => t.id === id) ?? f
       const { past, future, model, targetId } = get();
       const next = future[0];
       if (!next || !model) return;
+      supersedeCheck();
       set({
         model: next.model, past: [...past, { model, label: next.label }], future: future.slice(1),
         findings: checkModel(next.model, target(targetId)), notice: `Redid: ${next.label}`, selected: undefined, viewPath: keepPath(next.model, get().viewPath), filter: undefined,
