@@ -57,7 +57,7 @@ const OnnxNode = memo(function OnnxNode({ data, selected }: NodeProps<OnnxFlowNo
   );
 });
 
-const opsLine = (box: GroupBox) => box.ops.map(([op, n]) => (n > 1 ? `${op} ×${n.toLocaleString()}` : op)).join(', ') + (box.ops.length === 4 ? ', …' : '');
+const opsLine = (box: GroupBox) => box.ops.map(([op, n]) => (n > 1 ? `${op} ×${n.toLocaleString()}` : op)).join(', ') + (box.opKinds > box.ops.length ? ', …' : '');
 
 const GroupNode = memo(function GroupNode({ data }: NodeProps<GroupFlowNode>) {
   const { toggle } = useContext(GroupActions);

@@ -67,6 +67,8 @@ export interface GroupBox {
   incompatible: number;
   /** The most frequent op types inside, most frequent first (at most 4). */
   ops: [string, number][];
+  /** How many op types are inside. */
+  opKinds: number;
 }
 
 export type VisibleNode = ViewNode | GroupBox;
@@ -355,14 +357,18 @@ export function visibleView(
       hist = new Map();
       boxOps.set(r, hist);
       const group = list[r]!;
-      const box: GroupBox = { id: group.id, kind: 'group', group, label: group.label, size: group.size, incompatible: bad.get(group.id) ?? 0, ops: [] };
+      const box: GroupBox = { id: group.id, kind: 'group', group, label: group.label, size: group.size, incompatible: bad.get(group.id) ?? 0, ops: [], opKinds: 0 };
       boxes.set(r, box);
       nodes.push(box);
     }
     const op = v.opType ?? v.kind;
     hist.set(op, (hist.get(op) ?? 0) + 1);
   });
-  for (const [r, box] of boxes) box.ops = [...boxOps.get(r)!].sort((a, b) => b[1] - a[1]).slice(0, 4);
+  for (const [r, box] of boxes) {
+    const hist = boxOps.get(r)!;
+    box.ops = [...hist].sort((a, b) => b[1] - a[1]).slice(0, 4);
+    box.opKinds = hist.size;
+  }
 
   const edges: VisibleEdge[] = [];
   const merged = new Map<string, { edge: VisibleEdge; labels: Set<string> }>();

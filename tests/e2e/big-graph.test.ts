@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { convPreluModel, wideGraphModel } from '../../scripts/bench/models';
 import { scratchDir } from '../helpers/scratch';
+import { writeModel } from '../../src/onnx/model';
+import { DT, graph, graphAttr, model, node, valueInfo } from '../helpers/build';
 import { graphReady, incompatibleCount, openApp, startApp, statusText, type AppSession } from '../helpers/browser';
 
 const dir = scratchDir('e2e-big');
@@ -111,6 +113,26 @@ describe('big models in the browser', () => {
     await page.getByRole('button', { name: 'Collapse all' }).click();
     await expect.poll(() => page.getByRole('button', { name: /^Close group/ }).count(), { timeout: 20_000 }).toBe(0);
     expect(await page.locator('[data-graph-ready="true"]').count()).toBe(1);
+    expect(pageErrors).toEqual([]);
+    await page.context().close();
+  });
+
+  it('search reaches the nodes of subgraphs: a result enters its If branch and selects the node', async () => {
+    const x = valueInfo('x', DT.FLOAT, [1, 4]);
+    const branch = (n: string) => graph({ nodes: [node('Relu', ['x'], [`${n}_out`], { name: `inner_${n}` })], outputs: [valueInfo(`${n}_out`, DT.FLOAT, [1, 4])] });
+    const m = model(graph({
+      nodes: [node('Identity', ['c'], ['cc'], { name: 'cond_id' }), node('If', ['cc'], ['y'], { name: 'branch', attribute: [graphAttr('then_branch', branch('then')), graphAttr('else_branch', branch('else'))] })],
+      inputs: [x, valueInfo('c', DT.BOOL, [])], outputs: [valueInfo('y', DT.FLOAT, [1, 4])],
+    }), 13);
+    const { page, pageErrors } = await openApp(app);
+    await page.getByLabel('Open model').setInputFiles({ name: 'if-search.onnx', mimeType: 'application/octet-stream', buffer: Buffer.from(writeModel(m)) });
+    await expect.poll(() => page.locator('.toolbar .file-name').textContent()).toBe('if-search.onnx');
+    await graphReady(page);
+    await page.getByRole('searchbox').fill('inner_else');
+    await expect.poll(() => page.getByRole('listbox', { name: 'Search results' }).getByRole('option').allTextContents()).toEqual(['Relu inner_else in a subgraph']);
+    await page.getByRole('searchbox').press('Enter');
+    await expect.poll(() => page.locator('.react-flow__node.selected').textContent(), { timeout: 20_000 }).toContain('inner_else');
+    expect(await page.locator('.breadcrumb').textContent()).toContain('else_branch');
     expect(pageErrors).toEqual([]);
     await page.context().close();
   });
