@@ -45,14 +45,17 @@ const NODES_PER_STEP = 2000;
 export async function checkModelSliced(model: ModelProto, target: TargetProfile, opts: { signal?: AbortSignal; sliceMs?: number } = {}): Promise<Finding[]> {
   const sliceMs = opts.sliceMs ?? 30;
   const steps = checkSteps(model, target);
-  let since = performance.now();
+  const breathe = async () => {
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    opts.signal?.throwIfAborted();
+    return performance.now();
+  };
+  // Not a step before the caller's task ends: it may have worked for a while already (decoding).
+  let since = await breathe();
   for (;;) {
     const r = steps.next();
     if (r.done) return r.value;
-    if (performance.now() - since < sliceMs) continue;
-    await new Promise((resolve) => setTimeout(resolve, 0));
-    opts.signal?.throwIfAborted();
-    since = performance.now();
+    if (performance.now() - since >= sliceMs) since = await breathe();
   }
 }
 
