@@ -1,3 +1,4 @@
+import { useState } from 'react';
 import { useStore } from './store';
 import { INCOMPATIBLE, type Finding } from '../targets/check';
 import { pathKey } from '../graph/scope';
@@ -20,6 +21,36 @@ function groupByReason(findings: Finding[]): { key: string; status: Finding['sta
   return [...groups.values()];
 }
 
+/** Node buttons drawn per group at first, and per "Show more": 12,500 buttons took React half a second to insert. */
+const PAGE = 200;
+
+function FindingGroup({ status, findings, selected }: { status: Finding['status']; findings: Finding[]; selected?: string }) {
+  const [shown, setShown] = useState(PAGE);
+  const rest = findings.length - shown;
+  return (
+    <details className={`finding-group ${status}`} open>
+      <summary>
+        <span className={`badge ${status}`}>{status}</span> {findings.length} × {findings[0]!.op}
+        <span className="reason">{findings[0]!.reason}</span>
+      </summary>
+      <ul className="group-nodes">
+        {findings.slice(0, shown).map((f) => (
+          <li key={f.nodeId}>
+            <button type="button" className={`finding ${f.status}${f.nodeId === selected ? ' current' : ''}`} onClick={() => focusNode(f)}>
+              <strong>{f.node}</strong>{f.path.length ? <span className="muted"> (in a subgraph)</span> : null}
+            </button>
+          </li>
+        ))}
+      </ul>
+      {rest > 0 && (
+        <button type="button" className="show-more" onClick={() => setShown(shown + PAGE)}>
+          Show {Math.min(PAGE, rest)} more ({rest.toLocaleString('en-US')} not shown; the search box finds any node)
+        </button>
+      )}
+    </details>
+  );
+}
+
 export function FindingsPanel() {
   const findings = useStore((s) => s.findings);
   const selected = useStore((s) => s.selected);
@@ -35,21 +66,7 @@ export function FindingsPanel() {
       {bad.length === 0 && <p className="muted">No node is known to be incompatible with this target.</p>}
       {groupByReason(bad).map((g) =>
         g.findings.length >= 3 ? (
-          <details key={g.key} className={`finding-group ${g.status}`} open>
-            <summary>
-              <span className={`badge ${g.status}`}>{g.status}</span> {g.findings.length} × {g.findings[0]!.op}
-              <span className="reason">{g.findings[0]!.reason}</span>
-            </summary>
-            <ul className="group-nodes">
-              {g.findings.map((f) => (
-                <li key={f.nodeId}>
-                  <button type="button" className={`finding ${f.status}${f.nodeId === selected ? ' current' : ''}`} onClick={() => focusNode(f)}>
-                    <strong>{f.node}</strong>{f.path.length ? <span className="muted"> (in a subgraph)</span> : null}
-                  </button>
-                </li>
-              ))}
-            </ul>
-          </details>
+          <FindingGroup key={g.key} status={g.status} findings={g.findings} selected={selected} />
         ) : (
           <ul key={g.key}>
             {g.findings.map((f) => (

@@ -103,11 +103,15 @@ describe('big models in the browser', () => {
     await page.locator('.panel.details h2', { hasText: 'stage12/block1234/relu' }).waitFor({ timeout: 20_000 });
     await expect.poll(() => page.locator('.react-flow__node.selected').textContent(), { timeout: 20_000 }).toContain('stage12/block1234/relu');
 
-    // A finding in the side panel: its stage and block open, the node is selected and drawn.
-    await page.getByRole('button', { name: 'stage24/block2450/prelu', exact: true }).click();
-    await page.getByRole('button', { name: 'Close group stage24' }).waitFor({ timeout: 20_000 });
-    await expect.poll(() => page.locator('.react-flow__node.selected').textContent(), { timeout: 20_000 }).toContain('stage24/block2450/prelu');
-    await page.locator('.panel.details h2', { hasText: 'stage24/block2450/prelu' }).waitFor();
+    // The side panel lists the first 200 of the 2,500 PRelu findings, and more on request.
+    expect(await page.locator('.group-nodes .finding').count()).toBe(200);
+    await page.getByRole('button', { name: /^Show 200 more \(2,300 not shown/ }).click();
+    await expect.poll(() => page.locator('.group-nodes .finding').count()).toBe(400);
+    // A finding there: its stage and block open, the node is selected and drawn.
+    await page.getByRole('button', { name: 'stage3/block350/prelu', exact: true }).click();
+    await page.getByRole('button', { name: 'Close group stage3' }).waitFor({ timeout: 20_000 });
+    await expect.poll(() => page.locator('.react-flow__node.selected').textContent(), { timeout: 20_000 }).toContain('stage3/block350/prelu');
+    await page.locator('.panel.details h2', { hasText: 'stage3/block350/prelu' }).waitFor();
 
     // Collapse all: the stages again.
     await page.getByRole('button', { name: 'Collapse all' }).click();
