@@ -3,7 +3,8 @@
 // Constant nodes) are not drawn; the details panel lists them with the node that reads them.
 import { dtypeName } from '../onnx/dtypes';
 import { fmtShape } from './broadcast';
-import { displayName, nodeId, pathKey, subgraphsOf, tensorFacts, type GraphIndex, type GraphPath, type PathStep } from './scope';
+import { displayName, nodeId, pathKey, subgraphsOf, type GraphIndex, type GraphPath, type PathStep } from './scope';
+import { displayFacts } from './infer';
 
 export interface ViewNode {
   id: string;
@@ -30,8 +31,9 @@ export interface GraphView {
   edges: ViewEdge[];
 }
 
+/** "name dtype[shape]": declared, or worked out for display where the model declares nothing (infer.ts). */
 export function tensorLabel(scope: GraphIndex, name: string): string {
-  const f = tensorFacts(scope, name);
+  const f = displayFacts(scope, name);
   const type = f.dtype !== undefined ? ` ${dtypeName(f.dtype)}` : '';
   const shape = f.shape ? fmtShape(f.shape) : '';
   return `${name}${type}${shape}`;
