@@ -11,7 +11,8 @@ import { closeSync, openSync, readFileSync, statSync, writeSync } from 'node:fs'
 import { saveModelChunks } from '../../src/onnx/model';
 import { readModelFile } from '../../src/onnx/node-files';
 import { checkModel } from '../../src/targets/check';
-import { applyRewrites, fixAll } from '../../src/rewrites/engine';
+import { applyRewrites } from '../../src/rewrites/engine';
+import { fixAll } from '../../src/rewrites/choose';
 import { INCOMPATIBLE } from '../../src/targets/check';
 import { findTarget } from '../../src/targets/registry';
 

@@ -6,7 +6,7 @@ import { readTensorValues, isExternal, tensorElementCount } from '../onnx/tensor
 import { fmtShape } from '../graph/broadcast';
 import { functionStep, indexAt, parseNodeId, resolveTensor, type GraphIndex, type PathStep } from '../graph/scope';
 import { tensorLabel } from '../graph/view';
-import { formsFor } from '../rewrites/engine';
+import { formsFor } from '../rewrites/choose';
 import { TeachingButton } from './TeachingView';
 
 const SHOW_VALUES_UP_TO = 64;

@@ -8,7 +8,9 @@ import { graphAt, type GraphPath } from '../graph/scope';
 import { checkModel, checkModelSliced, type Finding } from '../targets/check';
 import { findTarget, TARGETS } from '../targets/registry';
 import type { TargetProfile } from '../targets/types';
-import { applyRewrites, fixAll, fuseAll, RewriteRefused, type Pick } from '../rewrites/engine';
+import { applyRewrites, RewriteRefused, type Pick } from '../rewrites/engine';
+import { fixAll } from '../rewrites/choose';
+import { fuseAll } from '../rewrites/fuse-all';
 import { loadCustomTargets, saveCustomTargets } from './custom-targets';
 import { rewriteBlockers } from '../graph/validate';
 

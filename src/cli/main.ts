@@ -17,7 +17,9 @@ import { checkDataFiles, DataFileConflict, dataFileProblem, placeDataFiles, read
 import type { ExpectedFile } from '../onnx/external';
 import { TARGETS, findTarget, validateProfile } from '../targets/registry';
 import { checkModel, INCOMPATIBLE } from '../targets/check';
-import { applyRewrites, fixAll, fuseAll, RewriteRefused, type Pick } from '../rewrites/engine';
+import { applyRewrites, RewriteRefused, type Pick } from '../rewrites/engine';
+import { fixAll } from '../rewrites/choose';
+import { fuseAll } from '../rewrites/fuse-all';
 import { FORM_IDS } from '../rewrites/registry';
 import type { TargetProfile } from '../targets/types';
 import { runVerifyCommand, verifyFiles, VERIFY_USAGE } from './verify';

@@ -1,27 +1,26 @@
 // Applies rewrite forms to PRelu nodes as one transaction: a new model that shares every untouched
 // part with the old one (so undo is keeping the old model). The engine, not the forms, owns the
 // safety checks: opset raising, unique names, dropping only what it made unused, and a final
-// check that the target can run every node it emitted.
+// check that the target can run every node it emitted. Choosing the forms (formsFor, fixAll) is
+// choose.ts, and fusion, the reverse transaction, is fuse-all.ts; both build on what is exported here.
 import type { GraphProto, ModelProto, NodeProto, OperatorSetIdProto, TensorProto } from 'onnx-buf';
 import { opsetOf } from '../onnx/model';
 import { DT, dtypeName } from '../onnx/dtypes';
 import { replaceFunction, replaceGraphAt, shallowCopy } from '../graph/edit';
 import { preluFacts, type PreluFacts } from '../graph/prelu';
-import { allGraphs, displayName, functionOf, nodeId, pathKey, sameRoot, type GraphIndex, type GraphPath } from '../graph/scope';
-import { checkModel, checkNode, INCOMPATIBLE, type Finding } from '../targets/check';
+import { allGraphs, functionOf, nodeId, pathKey, sameRoot, type GraphIndex, type GraphPath } from '../graph/scope';
+import { checkModel, INCOMPATIBLE } from '../targets/check';
 import type { TargetProfile } from '../targets/types';
 import { Builder } from './builder';
 import { describeBlockers, minIrVersion, raiseBlockers, sinceVersion, type RaiseBlocker } from './opset-raise';
 import { FORMS, findForm } from './registry';
 import type { Form, FormId } from './types';
 import { elementType } from './forms/common';
-import { findFusions, fuseGraph, type FusionKind, type FusionMatch } from './fusion';
-import { MAX_MODEL_FINDINGS, rewriteBlockers, validateModel } from '../graph/validate';
-import { emittedScope, mayBeInvalid } from './emitted-check';
+import { rewriteBlockers } from '../graph/validate';
 
 /** rewriteBlockers, once per model object: formsFor and fixAll ask for every node and form. */
 const blockerCache = new WeakMap<ModelProto, string | undefined>();
-function blockerOf(model: ModelProto): string | undefined {
+export function blockerOf(model: ModelProto): string | undefined {
   if (!blockerCache.has(model)) blockerCache.set(model, rewriteBlockers(model));
   return blockerCache.get(model);
 }
@@ -44,24 +43,15 @@ export class RewriteRefused extends Error {
   }
 }
 
-export interface FormOption {
-  form: Form;
-  available: boolean;
-  /** Why not, when unavailable. */
-  why?: string;
-  /** The same, without the form's and the node's names. */
-  reason?: string;
-  /** The opset the model would move to, when the form needs a higher one. */
-  raisesTo?: number;
-}
-
-function locate(model: ModelProto): Map<string, { scope: GraphIndex; index: number }> {
+/** Where each node id is: its scope and its index in that scope's graph. */
+export function locate(model: ModelProto): Map<string, { scope: GraphIndex; index: number }> {
   const map = new Map<string, { scope: GraphIndex; index: number }>();
   for (const scope of allGraphs(model)) scope.graph.node.forEach((_, index) => map.set(nodeId(scope.path, index), { scope, index }));
   return map;
 }
 
-function allNames(model: ModelProto): Set<string> {
+/** Every name the model uses (nodes, values, initializers): new names must avoid them. */
+export function allNames(model: ModelProto): Set<string> {
   const names = new Set<string>();
   for (const { graph } of allGraphs(model)) {
     for (const n of graph.node) {
@@ -85,7 +75,7 @@ interface Planned {
 }
 
 /** One pick, checked against the node it names: the node, its facts and the form's own refusal. */
-function planPick(model: ModelProto, where: ReadonlyMap<string, { scope: GraphIndex; index: number }>, p: Pick): Planned {
+export function planPick(model: ModelProto, where: ReadonlyMap<string, { scope: GraphIndex; index: number }>, p: Pick): Planned {
   const at = where.get(p.nodeId);
   const form = findForm(p.form);
   if (!at) throw new RewriteRefused(`there is no node ${p.nodeId} in this model`);
@@ -100,7 +90,7 @@ function planPick(model: ModelProto, where: ReadonlyMap<string, { scope: GraphIn
 }
 
 /** Emits one pick's nodes into `b`; refused, with the form's reason, when the form cannot. */
-function emitPick({ form, facts, label }: Omit<Planned, 'pick' | 'needs'>, b: Builder): Builder {
+export function emitPick({ form, facts, label }: Omit<Planned, 'pick' | 'needs'>, b: Builder): Builder {
   try {
     form.emit(facts, b);
   } catch (e) {
@@ -114,14 +104,16 @@ function emitPick({ form, facts, label }: Omit<Planned, 'pick' | 'needs'>, b: Bu
 }
 
 /** Where a scope's default-domain opset comes from: the model (undefined) or model.functions[i]. */
-const holderOf = (scope: GraphIndex): number | undefined => scope.fn?.index;
+export const holderOf = (scope: GraphIndex): number | undefined => scope.fn?.index;
 
-function defaultOpset(imports: readonly { domain: string; version: bigint }[]): number | undefined {
+/** The version a list of opset imports gives the default (ai.onnx) domain, if it imports it. */
+export function defaultOpset(imports: readonly { domain: string; version: bigint }[]): number | undefined {
   const o = imports.find((i) => i.domain === '' || i.domain === 'ai.onnx');
   return o === undefined ? undefined : Number(o.version);
 }
 
-function withDefaultOpset<T extends { opsetImport: OperatorSetIdProto[] }>(owner: T, version: number): T {
+/** A copy of a model or function with its default-domain import moved to `version`. */
+export function withDefaultOpset<T extends { opsetImport: OperatorSetIdProto[] }>(owner: T, version: number): T {
   return shallowCopy(owner, {
     opsetImport: owner.opsetImport.map((o) => (o.domain === '' || o.domain === 'ai.onnx' ? shallowCopy(o, { version: BigInt(version) }) : o)),
   } as Partial<T>);
@@ -153,7 +145,7 @@ interface OpsetPlan {
  * that imported the model's own version. Refused, naming the ops, when that would put any other
  * node under a new definition.
  */
-function planOpsets(
+export function planOpsets(
   model: ModelProto,
   planned: readonly Planned[],
   rewritten: ReadonlySet<string>,
@@ -342,276 +334,4 @@ function dropUnusedSlopes(model: ModelProto, slopes: { name: string; path: Graph
     );
   }
   return out;
-}
-
-// ---- choosing forms --------------------------------------------------------------------------
-//
-// What a form does to one node is decided by that node: its facts, the form's opset, whether the
-// opset may be raised, and whether the target runs the few nodes the form emits. Rewriting the
-// whole model once per node and form to learn that (as formsFor once did) made fixAll quadratic:
-// 10,000 nodes with 2,500 PRelu did not finish in 600 s. So each (node, form) is decided here from
-// the node alone, with the whole-model parts (the opset-raise blockers) computed once per holder
-// and opset pair. Where the answer could depend on more than the node (a function whose opset
-// differs from the model's, a name another node also displays under, a model already broken at
-// the emitted nodes, the cap on model-level findings) the node and form go the old way: a full
-// applyRewrites of that one pick. tests/unit/fixall-local.test.ts holds both ways to one answer.
-
-/** The parts of a model every decision reads: built once per model, whatever the target. */
-interface ModelIndex {
-  where: Map<string, { scope: GraphIndex; index: number }>;
-  /** Every name in the model: new names must avoid them. Never changed. */
-  names: Set<string>;
-  /** How many nodes, in every scope, are shown under each name (a finding's `node`). */
-  shown: Map<string, number>;
-}
-
-/**
- * The last model's index: the details panel asks formsFor about one node after another of the same
- * model. Only one is kept, so models held for undo do not keep their indexes alive.
- */
-let lastIndex: { model: ModelProto; idx: ModelIndex } | undefined;
-function modelIndex(model: ModelProto): ModelIndex {
-  if (lastIndex?.model === model) return lastIndex.idx;
-  const where = locate(model);
-  const shown = new Map<string, number>();
-  for (const { scope, index } of where.values()) {
-    const name = displayName(scope.graph.node[index]!, index);
-    shown.set(name, (shown.get(name) ?? 0) + 1);
-  }
-  const idx = { where, names: allNames(model), shown };
-  lastIndex = { model, idx };
-  return idx;
-}
-
-/** A name set that reads through to the model's names without copying them; additions stay here. */
-class ScratchNames extends Set<string> {
-  constructor(private readonly base: ReadonlySet<string>) {
-    super();
-  }
-  override has(name: string): boolean {
-    return super.has(name) || this.base.has(name);
-  }
-}
-
-/** One model, target and set of nodes being rewritten together: what its decisions share. */
-interface Chooser {
-  model: ModelProto;
-  target: TargetProfile;
-  also?: ReadonlySet<string>;
-  idx: ModelIndex;
-  blocked?: string;
-  opset: number;
-  /** How many model-level findings the model has already (validateModel is cached per model). */
-  modelFindings: number;
-  /** raiseBlockers per holder, opset pair and (when the node is not in `also`) node. */
-  blockers: Map<string, RaiseBlocker[]>;
-}
-
-function chooser(model: ModelProto, target: TargetProfile, also?: ReadonlySet<string>): Chooser {
-  const blocked = blockerOf(model);
-  return {
-    model, target, also, blocked,
-    idx: modelIndex(model),
-    opset: opsetOf(model) ?? 1,
-    modelFindings: blocked ? 0 : validateModel(model).length,
-    blockers: new Map(),
-  };
-}
-
-/** The option applyRewrites gives for this one pick: the exhaustive way, and the fallback. */
-function optionByRewrite(model: ModelProto, id: string, form: Form, target: TargetProfile, also?: ReadonlySet<string>): FormOption {
-  const opset = opsetOf(model) ?? 1;
-  try {
-    const r = applyRewrites(model, [{ nodeId: id, form: form.id }], target, { alsoRewritten: also });
-    const raised = opsetOf(r.model) ?? opset;
-    return { form, available: true, raisesTo: raised > opset ? raised : undefined };
-  } catch (e) {
-    if (e instanceof RewriteRefused) return { form, available: false, why: e.message, reason: e.reason };
-    throw e;
-  }
-}
-
-/** The option for one node and form, decided from the node where that is certain to agree. */
-function optionFor(c: Chooser, id: string, form: Form): FormOption {
-  try {
-    const opset = decideLocally(c, id, form);
-    if (opset === 'ask-the-model') return optionByRewrite(c.model, id, form, c.target, c.also);
-    return { form, available: true, raisesTo: opset > c.opset ? opset : undefined };
-  } catch (e) {
-    if (e instanceof RewriteRefused) return { form, available: false, why: e.message, reason: e.reason };
-    throw e;
-  }
-}
-
-/**
- * applyRewrites for one pick, step by step in its order, with the whole-model steps replaced by
- * their local equivalents. Returns the opset the model ends at, throws RewriteRefused as
- * applyRewrites would, or says when only the whole model can tell.
- */
-function decideLocally(c: Chooser, id: string, form: Form): number | 'ask-the-model' {
-  const { model, target } = c;
-  if (c.blocked) throw new RewriteRefused(c.blocked);
-  const p = planPick(model, c.idx.where, { nodeId: id, form: form.id });
-  // fixAll rewrites a set that holds every node it asks about: one raise verdict serves them all.
-  const rewritten = c.also?.has(id) ? c.also : new Set([id, ...(c.also ?? [])]);
-  const perNode = rewritten === c.also ? '' : id;
-  const plan = planOpsets(model, [p], rewritten, (holder, old, to) => {
-    const key = `${holder ?? 'model'}|${old}|${to}|${perNode}`;
-    let list = c.blockers.get(key);
-    if (!list) c.blockers.set(key, (list = raiseBlockers(model, old, to, rewritten, (s) => holderOf(s) === holder)));
-    return list;
-  });
-  const irVersion = Math.max(Number(model.irVersion), minIrVersion(plan.to));
-  const { facts } = p;
-  const b = emitPick(p, new Builder(new ScratchNames(c.idx.names), irVersion >= 4 && !facts.scope.fn, facts.node.name || facts.node.output[0] || 'prelu', new Map()));
-
-  // The model's header as the transaction leaves it (opsets, IR version); its graphs are not read.
-  let after = model;
-  if (plan.raiseModel) after = shallowCopy(withDefaultOpset(after, plan.to), { irVersion: BigInt(irVersion) });
-  for (const i of plan.raiseFunctions.keys()) after = replaceFunction(after, i, (f) => withDefaultOpset(f, plan.to));
-  // A function at another opset than the model: functionOpsetClash looks at every node of it.
-  const opsetAfter = opsetOf(after) ?? 1;
-  if (after.functions.some((f) => (defaultOpset(f.opsetImport) ?? opsetAfter) !== opsetAfter)) return 'ask-the-model';
-  // A finding names its node by display name: one shared with another node (or the names of
-  // model-level findings) could be that other node's finding.
-  const heirName = facts.node.name;
-  if (heirName && ((c.idx.shown.get(heirName) ?? 0) > 1 || heirName === 'model' || heirName.startsWith('graph ') || heirName.includes(' (node #'))) return 'ask-the-model';
-  // Past MAX_MODEL_FINDINGS validateModel stops listing: which findings remain depends on the model.
-  if (c.modelFindings + 3 * b.nodes.length >= MAX_MODEL_FINDINGS) return 'ask-the-model';
-  const fn = facts.scope.fn ? { index: facts.scope.fn.index, proto: after.functions[facts.scope.fn.index]! } : undefined;
-  const scope = emittedScope(facts.scope, b.nodes, b.initializers, fn);
-  if (mayBeInvalid(after, facts.scope, scope)) return 'ask-the-model';
-
-  // The target must be able to run everything we emitted; the first node it cannot run says why.
-  for (let i = 0; i < b.nodes.length; i++) {
-    const left = checkNode(after, scope, i, target);
-    if (!left || !INCOMPATIBLE.has(left.status)) continue;
-    const reason = `it would add a ${b.nodes[i]!.opType} node, which ${target.name} cannot run: ${left.reason}`;
-    throw new RewriteRefused(`${form.label} is not for ${target.name}: ${reason}`, reason);
-  }
-  return opsetOf(after) ?? c.opset;
-}
-
-/** Every form for one chooser's node, best first. */
-function optionsFor(c: Chooser, id: string): FormOption[] {
-  return sortOptions(FORMS.map((form) => optionFor(c, id, form)));
-}
-
-function sortOptions(options: FormOption[]): FormOption[] {
-  return options.sort((a, b) =>
-    Number(b.available) - Number(a.available) ||
-    Number(a.raisesTo !== undefined) - Number(b.raisesTo !== undefined) ||
-    a.form.rank - b.form.rank,
-  );
-}
-
-/** Every form for one node, best first, each either available or with the reason it is not. */
-export function formsFor(model: ModelProto, id: string, target: TargetProfile, alsoRewritten?: ReadonlySet<string>): FormOption[] {
-  return optionsFor(chooser(model, target, alsoRewritten), id);
-}
-
-export interface FixAllResult extends RewriteResult {
-  picks: Pick[];
-  /** Incompatible nodes no form could fix, with the reason. */
-  unfixed: { nodeId: string; node: string; why: string }[];
-}
-
-/** The best form for every incompatible PRelu node, applied as one transaction. */
-export function fixAll(model: ModelProto, target: TargetProfile): FixAllResult {
-  const blocked = blockerOf(model);
-  if (blocked) throw new RewriteRefused(blocked);
-  const findings = checkModel(model, target).filter((f) => INCOMPATIBLE.has(f.status));
-  const prelus = findings.filter((f) => f.op === 'PRelu');
-  const all = new Set(prelus.map((f) => f.nodeId));
-  const others: FixAllResult['unfixed'] = findings.filter((f) => f.op !== 'PRelu').map((f) => ({ nodeId: f.nodeId, node: f.node, why: `no rewrite for ${f.op}: ${f.reason}` }));
-  const c = chooser(model, target, all);
-  const chosen = choose(prelus, others, (id) => optionsFor(c, id));
-  try {
-    return apply(model, target, all, chosen);
-  } catch (e) {
-    if (!(e instanceof RewriteRefused)) throw e;
-    // Each choice held for its node, but not all together (a function raised for one pick past
-    // what another's ops allow, …). Choose again the old way, a whole rewrite per node and form;
-    // where that chooses the same, the transaction is refused as it always was.
-    const again = choose(prelus, others, (id) => sortOptions(FORMS.map((form) => optionByRewrite(model, id, form, target, all))));
-    if (samePicks(again.picks, chosen.picks)) throw e;
-    return apply(model, target, all, again);
-  }
-}
-
-/** Each node's best available form, or why none is. */
-function choose(prelus: readonly Finding[], others: FixAllResult['unfixed'], optionsOf: (id: string) => FormOption[]): Omit<FixAllResult, 'model' | 'notes'> {
-  const picks: Pick[] = [];
-  const unfixed = [...others];
-  for (const f of prelus) {
-    const options = optionsOf(f.nodeId);
-    const best = options.find((o) => o.available);
-    if (best) picks.push({ nodeId: f.nodeId, form: best.form.id });
-    else {
-      const byReason = new Map<string, string[]>();
-      for (const o of options) byReason.set(o.reason ?? '', [...(byReason.get(o.reason ?? '') ?? []), o.form.label]);
-      const why = [...byReason].map(([reason, forms]) => `${forms.join(', ')}: ${reason}`).join('; ');
-      unfixed.push({ nodeId: f.nodeId, node: f.node, why: `no form is valid for this node on this target (${why})` });
-    }
-  }
-  return { picks, unfixed };
-}
-
-function apply(model: ModelProto, target: TargetProfile, all: ReadonlySet<string>, { picks, unfixed }: Omit<FixAllResult, 'model' | 'notes'>): FixAllResult {
-  if (picks.length === 0) return { model, notes: [], picks, unfixed };
-  return { ...applyRewrites(model, picks, target, { alsoRewritten: all }), picks, unfixed };
-}
-
-const samePicks = (a: readonly Pick[], b: readonly Pick[]) => a.length === b.length && a.every((p, i) => p.nodeId === b[i]!.nodeId && p.form === b[i]!.form);
-
-export interface FuseResult extends RewriteResult {
-  /** The patterns fused: the id of the node that computed each pattern's output, and the new PRelu's name. */
-  fused: { nodeId: string; node: string; kind: FusionKind }[];
-  /** Patterns seen but left alone, with why. */
-  skipped: { nodeId: string; why: string }[];
-}
-
-/**
- * Fusion as one transaction, the reverse of fixAll: every decomposed PReLU pattern (fusion.ts) that
- * is safe to fuse becomes one PRelu node, as long as the target runs that PRelu; a fused node the
- * target would not run (its slope layout, its type…) is left decomposed, with the reason.
- */
-export function fuseAll(model: ModelProto, target: TargetProfile): FuseResult {
-  const blocked = blockerOf(model);
-  if (blocked) throw new RewriteRefused(blocked);
-  const banned = target.unsupportedOps.find((u) => u.op === 'PRelu' && (u.domain ?? '') === '');
-  if (banned) return { model, notes: [`${target.name} has no PRelu (${banned.reason}), so nothing is fused.`], fused: [], skipped: [] };
-  const refused = new Map<string, string>();
-  for (;;) {
-    const { matches, misses } = findFusions(model, allGraphs(model));
-    const chosen = matches.filter((m) => !refused.has(m.nodeId));
-    const skipped = [...misses, ...[...refused].map(([nodeId, why]) => ({ nodeId, why }))];
-    if (chosen.length === 0) return { model, notes: [], fused: [], skipped };
-    const taken = allNames(model);
-    const byGraph = new Map<string, FusionMatch[]>();
-    for (const m of chosen) byGraph.set(pathKey(m.scope.path), [...(byGraph.get(pathKey(m.scope.path)) ?? []), m]);
-    let out = model;
-    const made = new Map<string, string>();
-    const notes: string[] = [];
-    // Deepest graphs first, so fusing a graph never shifts the node indices in a path to a deeper one.
-    for (const items of [...byGraph.values()].sort((a, b) => b[0]!.scope.path.length - a[0]!.scope.path.length)) {
-      const scope = items[0]!.scope;
-      out = replaceGraphAt(out, scope.path, (g) => {
-        const r = fuseGraph(g, scope, items, taken, Number(model.irVersion) >= 4 && !scope.fn);
-        r.made.forEach((name, id) => made.set(id, name));
-        notes.push(...r.notes);
-        return r.graph;
-      });
-    }
-    const names = new Set(made.values());
-    const bad = checkModel(out, target).filter((f) => INCOMPATIBLE.has(f.status) && f.op === 'PRelu' && names.has(f.node));
-    if (bad.length === 0) {
-      const fused = chosen.map((m) => ({ nodeId: m.nodeId, node: made.get(m.nodeId)!, kind: m.kind }));
-      return { model: out, notes, fused, skipped };
-    }
-    for (const f of bad) {
-      const id = [...made].find(([, name]) => name === f.node)![0];
-      refused.set(id, `fused, it would be a PRelu ${target.name} cannot run: ${f.reason}`);
-    }
-  }
 }

@@ -17,7 +17,8 @@ import { readModelFile, writeModelFile, placeDataFiles } from '../../src/onnx/no
 import { allModelTensors, attachExternalData, blobDataFile, ExternalData, externalRef, missingDataMessage, BROWSER_ADVICE } from '../../src/onnx/external';
 import { readTensorValues } from '../../src/onnx/tensor';
 import { shallowCopy } from '../../src/graph/edit';
-import { applyRewrites, fixAll } from '../../src/rewrites/engine';
+import { applyRewrites } from '../../src/rewrites/engine';
+import { fixAll } from '../../src/rewrites/choose';
 import { checkModel, INCOMPATIBLE } from '../../src/targets/check';
 import { findTarget } from '../../src/targets/registry';
 import { DT, preluModel } from '../helpers/build';

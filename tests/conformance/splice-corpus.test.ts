@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { encodeModel, readModel, saveModelChunks, writeModel } from '../../src/onnx/model';
 import { spanOf } from '../../src/onnx/spans';
 import { shallowCopy } from '../../src/graph/edit';
-import { fixAll } from '../../src/rewrites/engine';
+import { fixAll } from '../../src/rewrites/choose';
 import { findTarget } from '../../src/targets/registry';
 import { fixtureModels, TESTDATA, testdataModels } from '../helpers/paths';
 

@@ -8,7 +8,8 @@ import { graphView } from '../../src/graph/view';
 import { layeredLayout } from '../../src/graph/layout';
 import { checkModel } from '../../src/targets/check';
 import { findTarget } from '../../src/targets/registry';
-import { fixAll, RewriteRefused } from '../../src/rewrites/engine';
+import { RewriteRefused } from '../../src/rewrites/engine';
+import { fixAll } from '../../src/rewrites/choose';
 import { rewriteBlockers } from '../../src/graph/validate';
 
 export type Outcome = { kind: 'model'; nodes: number; findings: number } | { kind: 'error'; message: string; format?: string };

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import * as ort from 'onnxruntime-node';
 import { writeModel } from '../../src/onnx/model';
-import { fixAll } from '../../src/rewrites/engine';
+import { fixAll } from '../../src/rewrites/choose';
 import { findTarget } from '../../src/targets/registry';
 import { checkModel } from '../../src/targets/check';
 import { preluModel } from '../helpers/build';

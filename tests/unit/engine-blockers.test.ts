@@ -3,7 +3,9 @@
 import { describe, expect, it } from 'vitest';
 import { create } from '@bufbuild/protobuf';
 import { AttributeProtoSchema } from 'onnx-buf';
-import { applyRewrites, fixAll, fuseAll, RewriteRefused } from '../../src/rewrites/engine';
+import { applyRewrites, RewriteRefused } from '../../src/rewrites/engine';
+import { fixAll } from '../../src/rewrites/choose';
+import { fuseAll } from '../../src/rewrites/fuse-all';
 import { findTarget } from '../../src/targets/registry';
 import { node, preluModel } from '../helpers/build';
 

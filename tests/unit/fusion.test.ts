@@ -9,7 +9,7 @@ import { create } from '@bufbuild/protobuf';
 import { FunctionProtoSchema, OperatorSetIdProtoSchema, type ModelProto, type NodeProto } from 'onnx-buf';
 import * as ort from 'onnxruntime-node';
 import { writeModel } from '../../src/onnx/model';
-import { fuseAll } from '../../src/rewrites/engine';
+import { fuseAll } from '../../src/rewrites/fuse-all';
 import { findTarget } from '../../src/targets/registry';
 import { DT, allNodes, graph, graphAttr, makeTensor, model, node, tensorAttr, valueInfo } from '../helpers/build';
 import { SESSION_OPTIONS } from '../helpers/ort';

@@ -10,7 +10,8 @@ import { FunctionProtoSchema, OperatorSetIdProtoSchema, StringStringEntryProtoSc
 import * as ort from 'onnxruntime-node';
 import { writeModel } from '../../src/onnx/model';
 import { nodeId, parseNodeId, pathKey, functionStep, type GraphPath } from '../../src/graph/scope';
-import { applyRewrites, fixAll, formsFor } from '../../src/rewrites/engine';
+import { applyRewrites } from '../../src/rewrites/engine';
+import { fixAll, formsFor } from '../../src/rewrites/choose';
 import { checkModel } from '../../src/targets/check';
 import { findTarget } from '../../src/targets/registry';
 import { DT, allNodes, graph, graphAttr, makeTensor, model, node, tensorAttr, valueInfo } from '../helpers/build';

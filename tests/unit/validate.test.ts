@@ -9,7 +9,7 @@ import { readModel, writeModel } from '../../src/onnx/model';
 import { MAX_MODEL_FINDINGS, MODEL_CHECK, rewriteBlockers, validateModel } from '../../src/graph/validate';
 import { checkModel } from '../../src/targets/check';
 import { findTarget } from '../../src/targets/registry';
-import { fixAll } from '../../src/rewrites/engine';
+import { fixAll } from '../../src/rewrites/choose';
 import { NEWEST_KNOWN_OPSET } from '../../src/onnx/opset-history';
 import { DT, graph, graphAttr, makeTensor, model, node, preluModel, valueInfo } from '../helpers/build';
 import { fixtureModels, testdataModels } from '../helpers/paths';

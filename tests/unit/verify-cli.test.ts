@@ -5,7 +5,7 @@ import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readModel, writeModel } from '../../src/onnx/model';
-import { fixAll } from '../../src/rewrites/engine';
+import { fixAll } from '../../src/rewrites/choose';
 import { findTarget } from '../../src/targets/registry';
 import { runVerifyCommand, type Io } from '../../src/cli/verify';
 import { SHARED, backendTest } from '../helpers/paths';

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import * as ort from 'onnxruntime-node';
 import { readModel, writeModel } from '../../src/onnx/model';
 import { DT } from '../../src/onnx/dtypes';
-import { fixAll } from '../../src/rewrites/engine';
+import { fixAll } from '../../src/rewrites/choose';
 import { findTarget } from '../../src/targets/registry';
 import { InputError } from '../../src/verify/inputs';
 import { verifyModels, type Progress } from '../../src/verify/verify';
