@@ -1,106 +1,31 @@
-import { createContext, memo, useContext, useEffect, useMemo, useRef, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import {
-  Background, Controls, Handle, MiniMap, Position, ReactFlow, useReactFlow,
-  type Edge, type Node, type NodeProps,
+  Background, Controls, MiniMap, ReactFlow, useReactFlow,
+  type Edge,
 } from '@xyflow/react';
 import { useStore } from './store';
 import { indexAt, isFunctionStep, nodeId, pathKey, type GraphPath } from '../graph/scope';
 import type { ModelProto } from 'onnx-buf';
-import { graphView, type GraphView, type ViewNode } from '../graph/view';
+import { graphView, type GraphView } from '../graph/view';
 import {
   defaultExpanded, groupPathOf, groupsFor, insideCounts, visibleView,
-  type Group, type GroupBox, type Grouping, type VisibleView,
+  type Grouping, type VisibleView,
 } from '../graph/collapse';
 import type { Positions } from '../graph/layout';
-import type { FindingStatus } from '../targets/types';
 import { INCOMPATIBLE } from '../targets/check';
 import { layout } from './layout';
 import { Search } from './Search';
+import {
+  GROUP_H, GROUP_HANDLES, GROUP_MEASURED, GROUP_W, GroupActions, HANDLES, isIncompatible, MEASURED, NODE_H, NODE_W, nodeTypes, sizeOf,
+  type FlowNode, type FrameFlowNode,
+} from './CanvasNodes';
 
 // The minimap draws every node as SVG whatever is visible; past this size it costs seconds.
 const MINIMAP_MAX_NODES = 3000;
-const NODE_W = 170;
-const NODE_H = 46;
-const GROUP_W = 260;
-const GROUP_H = 68;
 /** Past this many open groups, their frames are not drawn (Expand all on a huge graph). */
 const MAX_FRAMES = 400;
 /** Expand all is offered up to this many nodes: beyond, drawing everything takes seconds. */
 const EXPAND_ALL_LIMIT = 20_000;
-
-// A mapped copy of ViewNode: xyflow wants node data to be a plain object type, not an interface.
-type OnnxNodeData = { [K in keyof ViewNode]: ViewNode[K] } & { compat?: FindingStatus; inside?: number };
-type OnnxFlowNode = Node<OnnxNodeData, 'onnx'>;
-type GroupNodeData = { box: GroupBox; incompatible: number };
-type GroupFlowNode = Node<GroupNodeData, 'opgroup'>;
-type FrameNodeData = { group: Group };
-type FrameFlowNode = Node<FrameNodeData, 'frame'>;
-type FlowNode = OnnxFlowNode | GroupFlowNode | FrameFlowNode;
-
-/** Opening and closing groups, for the group and frame nodes drawn by React Flow. */
-const GroupActions = createContext<{ toggle(id: string, open: boolean): void }>({ toggle() {} });
-
-const OnnxNode = memo(function OnnxNode({ data, selected }: NodeProps<OnnxFlowNode>) {
-  const cls = `onnx-node ${data.kind}${data.compat ? ` compat-${data.compat}` : ''}${selected ? ' selected' : ''}`;
-  return (
-    <div className={cls} data-compat={data.compat === 'unknown' ? 'unknown' : data.compat ? 'unsupported' : 'ok'} title={data.label}>
-      {data.kind !== 'input' && data.kind !== 'outer' && <Handle type="target" position={Position.Top} />}
-      <div className="op">{data.kind === 'op' ? data.opType : data.kind === 'outer' ? 'from outer graph' : data.kind}</div>
-      <div className="name">{data.label}</div>
-      {(data.subgraphs || data.inside) && (
-        <div className={`subgraph-mark${data.inside ? ' bad' : ''}`}>
-          {data.inside ? `${data.inside} incompatible inside` : `${data.subgraphs!.length} subgraph${data.subgraphs!.length > 1 ? 's' : ''}`}
-        </div>
-      )}
-      {data.kind !== 'output' && <Handle type="source" position={Position.Bottom} />}
-    </div>
-  );
-});
-
-const opsLine = (box: GroupBox) => box.ops.map(([op, n]) => (n > 1 ? `${op} ×${n.toLocaleString()}` : op)).join(', ') + (box.opKinds > box.ops.length ? ', …' : '');
-
-const GroupNode = memo(function GroupNode({ data }: NodeProps<GroupFlowNode>) {
-  const { toggle } = useContext(GroupActions);
-  const { box, incompatible } = data;
-  return (
-    <div className={`group-node ${box.group.kind}${incompatible ? ' bad' : ''}`} title={`${box.label}: ${box.size.toLocaleString()} nodes (double-click to open)`}>
-      <Handle type="target" position={Position.Top} />
-      <button type="button" className="group-toggle nodrag" aria-label={`Open group ${box.label}`} onClick={(e) => { e.stopPropagation(); toggle(box.id, true); }}>▸</button>
-      <div className="group-head"><span className="group-label">{box.label}</span><span className="group-size">{box.size.toLocaleString()} nodes</span></div>
-      <div className="group-sub">{opsLine(box)}</div>
-      {incompatible > 0 && <div className="inside-badge">{incompatible.toLocaleString()} incompatible inside</div>}
-      <Handle type="source" position={Position.Bottom} />
-    </div>
-  );
-});
-
-const FrameNode = memo(function FrameNode({ data }: NodeProps<FrameFlowNode>) {
-  const { toggle } = useContext(GroupActions);
-  const g = data.group;
-  return (
-    <div className={`group-frame ${g.kind}`}>
-      <button type="button" className="frame-head nodrag" aria-label={`Close group ${g.label}`} title="Collapse this group into one box" onClick={(e) => { e.stopPropagation(); toggle(g.id, false); }}>
-        ▾ {g.label} <span className="muted">· {g.size.toLocaleString()} nodes</span>
-      </button>
-    </div>
-  );
-});
-
-const nodeTypes = { onnx: OnnxNode, opgroup: GroupNode, frame: FrameNode };
-// Size and handle places given up front: React Flow otherwise mounts every node it has not measured,
-// visible or not — all 50,000 of a 50,000-node graph, and all of them again whenever the node
-// objects are rebuilt (a selection), which froze a 10,000-node graph for 2 s per click.
-const handles = (w: number, h: number): NonNullable<Node['handles']> => [
-  { type: 'target', position: Position.Top, x: w / 2 - 3, y: -3, width: 6, height: 6 },
-  { type: 'source', position: Position.Bottom, x: w / 2 - 3, y: h - 3, width: 6, height: 6 },
-];
-const MEASURED = { width: NODE_W, height: NODE_H };
-const HANDLES = handles(NODE_W, NODE_H);
-const GROUP_MEASURED = { width: GROUP_W, height: GROUP_H };
-const GROUP_HANDLES = handles(GROUP_W, GROUP_H);
-const sizeOf = (n: { kind: string }) => (n.kind === 'group' ? GROUP_MEASURED : MEASURED);
-const isIncompatible = (n: Node) =>
-  n.type === 'opgroup' ? (n.data as GroupNodeData).incompatible > 0 : !!(n.data as OnnxNodeData).compat && (n.data as OnnxNodeData).compat !== 'unknown';
 
 /** The graph at a path of a model, as drawn: its view and, when big, its groups. */
 interface Built {
