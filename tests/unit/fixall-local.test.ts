@@ -1,4 +1,4 @@
-// fixAll and formsFor decide each node's form from the node (engine.ts, "choosing forms"). The
+// fixAll and formsFor decide each node's form from the node (src/rewrites/choose.ts). The
 // oracle here is the way they decided before: a whole applyRewrites of the model per node and
 // form, kept below as it was, on the exported applyRewrites. Both must give the same options, the
 // same picks, the same unfixed reasons and notes, and the same saved bytes, on every fixture and
