@@ -1,6 +1,6 @@
 import { defineConfig } from 'vite';
 import react from '@vitejs/plugin-react';
-import { cspOnlyInBuild, offlinePrecache } from './scripts/vite-privacy';
+import { cspOnlyInBuild, offlinePrecache } from './scripts/vite-privacy.ts';
 
 // ORT's wasm files are served by the app itself (public/ort/), never from a CDN:
 // scripts/copy-ort-wasm.mjs copies them there before dev and build.
