@@ -1,3 +1,4 @@
+import { useState } from 'react';
 import { useStore } from './store';
 import { INCOMPATIBLE } from '../targets/check';
 import { findTarget } from '../targets/registry';
@@ -8,6 +9,7 @@ export function StatusLine() {
   const findings = useStore((s) => s.findings);
   const targetId = useStore((s) => s.targetId);
   const notice = useStore((s) => s.notice);
+  const notes = useStore((s) => s.noticeNotes);
   const name = findTarget(targetId)?.name ?? targetId;
   const bad = findings.filter((f) => INCOMPATIBLE.has(f.status)).length;
   const undecided = findings.length - bad;
@@ -19,6 +21,18 @@ export function StatusLine() {
     <div className="status-bar">
       <p role="status" aria-live="polite" className={bad ? 'bad' : 'good'} data-incompatible={bad}>{text}</p>
       {notice && <p className="notice" title={notice}>{notice}</p>}
+      {notice && notes && <AllNotes key={notice} notes={notes} />}
     </div>
+  );
+}
+
+/** Every note of the last action (thousands after Fix all on a big graph): listed only when opened. */
+function AllNotes({ notes }: { notes: string[] }) {
+  const [open, setOpen] = useState(false);
+  return (
+    <details className="all-notes" onToggle={(e) => setOpen(e.currentTarget.open)}>
+      <summary>All {notes.length.toLocaleString('en-US')} notes</summary>
+      {open && <ol>{notes.map((n, i) => <li key={i}>{n}</li>)}</ol>}
+    </details>
   );
 }

@@ -1,6 +1,6 @@
 // Getting files in (picker, drop anywhere) and out (download), without any server.
 import { useEffect, useState } from 'react';
-import { useStore } from './store';
+import { unsavedEdits, useStore } from './store';
 import { blobDataFile, splitModelAndData } from '../onnx/external';
 import { readBlob, ReadCancelled } from '../onnx/read-blob';
 
@@ -18,6 +18,7 @@ export async function openBlob(file: File): Promise<void> {
 export async function openFiles(files: readonly File[]): Promise<number> {
   const { model, data, otherModels } = splitModelAndData(files);
   if (!model) return 0;
+  if (!confirmReplace(model.name)) return 0;
   let bytes: Uint8Array;
   if (model.size < PROGRESS_FROM) bytes = new Uint8Array(await model.arrayBuffer());
   else {
@@ -41,6 +42,14 @@ export async function openFiles(files: readonly File[]): Promise<number> {
   }
   useStore.getState().open(bytes, model.name, data.map((f) => blobDataFile(f, f.name)));
   return otherModels.length;
+}
+
+/** Before a model replaces one with undownloaded edits: whether the user agrees to lose them. */
+function confirmReplace(name: string): boolean {
+  const s = useStore.getState();
+  const n = unsavedEdits(s);
+  if (n === 0) return true;
+  return window.confirm(`Open ${name}? Your ${n} edit${n === 1 ? '' : 's'} to ${s.fileName} ${n === 1 ? 'has' : 'have'} not been downloaded and will be lost.`);
 }
 
 export function openFile(input: HTMLInputElement): void {

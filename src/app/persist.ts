@@ -300,7 +300,7 @@ export async function restoreSession(replaceable: () => boolean = () => true): P
     const targetId = opened.customTargets.some((t) => t.id === saved.targetId) || st.targetProfile(saved.targetId).id === saved.targetId ? saved.targetId : opened.targetId;
     const edits = past.length + (saved.trimmed ? ' or more' : '');
     useStore.setState({
-      model: present, past, future, targetId,
+      model: present, past, future, targetId, downloadedAt: saved.downloaded ? past.length : undefined,
       findings: checkModel(present, useStore.getState().targetProfile(targetId)),
       notice: `Restored ${saved.fileName} as you left it` + (past.length || saved.trimmed ? ` (${edits} edit${past.length === 1 && !saved.trimmed ? '' : 's'} to undo)` : '') +
         (saved.trimmed ? '; older undo steps were too large to keep.' : '.'),

@@ -4,12 +4,13 @@ import { create } from 'zustand';
 import type { ModelProto } from 'onnx-buf';
 import { readModel, saveModelChunks, ModelReadError } from '../onnx/model';
 import { connectDataFiles, externalLocations, type DataFile } from '../onnx/external';
-import { graphAt, type GraphPath } from '../graph/scope';
+import { graphAt, isFunctionStep, nodeId, parseNodeId, type GraphPath, type PathStep } from '../graph/scope';
 import { checkModel, checkModelSliced, type Finding } from '../targets/check';
 import { findTarget, TARGETS } from '../targets/registry';
 import type { TargetProfile } from '../targets/types';
-import { applyRewrites, RewriteRefused, type Pick } from '../rewrites/engine';
+import { applyRewrites, RewriteRefused, type Pick as RewritePick } from '../rewrites/engine';
 import { fixAll } from '../rewrites/choose';
+import { findForm } from '../rewrites/registry';
 import { fuseAll } from '../rewrites/fuse-all';
 import { loadCustomTargets, saveCustomTargets } from './custom-targets';
 import { rewriteBlockers } from '../graph/validate';
@@ -35,6 +36,10 @@ export interface AppState {
   targetId: string;
   findings: Finding[];
   selected?: string;
+  /** `past.length` when the user last downloaded (undefined: not since open); see unsavedEdits. */
+  downloadedAt?: number;
+  /** Every note of the last action, when the notice only summarises them (thousands after Fix all). */
+  noticeNotes?: string[];
   /** Bumped to ask the canvas to centre on the selection. */
   focusTick: number;
   viewPath: GraphPath;
@@ -52,7 +57,7 @@ export interface AppState {
   setTarget(id: string): void;
   select(id: string | undefined, focus?: boolean): void;
   enterGraph(path: GraphPath): void;
-  rewrite(picks: Pick[]): void;
+  rewrite(picks: RewritePick[]): void;
   fixAll(): void;
   /** Folds decomposed PReLU patterns back into PRelu, for targets that run PRelu natively. */
   fuse(): void;
@@ -69,6 +74,88 @@ export interface AppState {
   targetProfile(id?: string): TargetProfile;
 }
 
+/**
+ * How many edits separate the present model from the last one downloaded (or the opened one):
+ * the work that opening another model would lose.
+ */
+export function unsavedEdits(s: Pick<AppState, 'model' | 'past' | 'downloadedAt'>): number {
+  if (!s.model) return 0;
+  return s.downloadedAt === undefined ? s.past.length : Math.abs(s.past.length - s.downloadedAt);
+}
+
+/** How many notes of an action the status line shows; the rest are behind "… and N more". */
+const NOTES_SHOWN = 3;
+const plural = (n: number, one: string, many = `${one}s`) => `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
+
+/** A short label for an action (status line, history, undo) and its notes, when there are too many to show. */
+export function summarise(head: string, notes: readonly string[]): { label: string; notes?: string[] } {
+  if (notes.length <= NOTES_SHOWN) return { label: [head, ...notes].join(' ') };
+  return { label: `${[head, ...notes.slice(0, NOTES_SHOWN)].join(' ')} … and ${notes.length - NOTES_SHOWN} more`, notes: [...notes] };
+}
+
+/** "12,500 × PRelu → Where, 3 × PRelu → LeakyRelu": how many nodes each form rewrote. */
+function formCounts(picks: readonly RewritePick[]): string {
+  const count = new Map<string, number>();
+  for (const p of picks) count.set(p.form, (count.get(p.form) ?? 0) + 1);
+  return [...count].map(([form, n]) => `${n.toLocaleString('en-US')} × PRelu → ${findForm(form)?.label ?? form}`).join(', ');
+}
+
+/** The index of the node in `after` that is `before`'s node `index`: the same name, else the same first output. */
+function sameNode(before: { node: readonly { name: string; output: readonly string[] }[] }, after: typeof before, index: number): number | undefined {
+  const old = before.node[index];
+  if (!old) return undefined;
+  const { node } = after;
+  if (node[index]?.name === old.name && node[index]?.output[0] === old.output[0]) return index;
+  if (old.name) {
+    let first = -1;
+    for (let i = 0; i < node.length; i++) {
+      if (node[i]!.name !== old.name) continue;
+      if (node[i]!.output[0] === old.output[0]) return i;
+      if (first < 0) first = i;
+    }
+    if (first >= 0) return first;
+  }
+  const out = old.output[0];
+  if (out) for (let i = 0; i < node.length; i++) if (node[i]!.output[0] === out) return i;
+  return undefined;
+}
+
+/** A graph path of `before` followed into `after` step by step (node indices shift when an edit inserts nodes). */
+export function carryPath(before: ModelProto, after: ModelProto, path: GraphPath): GraphPath | undefined {
+  const out: PathStep[] = [];
+  try {
+    for (const [k, step] of path.entries()) {
+      if (isFunctionStep(step)) {
+        if (!after.functions[step.fn]) return undefined;
+        out.push(step);
+        continue;
+      }
+      const i = sameNode(graphAt(before, path.slice(0, k)), graphAt(after, out), step.node);
+      if (i === undefined) return undefined;
+      out.push(i === step.node ? step : { ...step, node: i });
+    }
+    graphAt(after, out);
+    return out;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The selection carried from `before` to `after` by identity (see sameNode); inputs and outputs by name. */
+export function carrySelection(before: ModelProto, after: ModelProto, id: string | undefined): string | undefined {
+  if (!id) return undefined;
+  const at = parseNodeId(id);
+  if (!at) return id; // a graph input or output: its id is its name
+  const path = carryPath(before, after, at.path);
+  if (!path) return undefined;
+  try {
+    const i = sameNode(graphAt(before, at.path), graphAt(after, path), at.index);
+    return i === undefined ? undefined : nodeId(path, i);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Graphs from this many nodes (all graphs and functions together) are checked in slices when opened. */
 const SLICED_FROM = 3000;
 
@@ -79,15 +166,12 @@ function nodeCount(model: ModelProto): number {
 }
 
 export const useStore = create<AppState>()((set, get) => {
-  /** The view path if it still leads to a graph in `model`, else the main graph. */
-const keepPath = (model: ModelProto, path: GraphPath): GraphPath => {
-  try {
-    graphAt(model, path);
-    return path;
-  } catch {
-    return [];
-  }
-};
+  /** What the view shows and selects, carried from the present model to `next` (an edit, undo, redo). */
+  const carried = (next: ModelProto) => {
+    const { model, viewPath, selected } = get();
+    if (!model) return { viewPath: [], selected: undefined };
+    return { viewPath: carryPath(model, next, viewPath) ?? [], selected: carrySelection(model, next, selected) };
+  };
 
 const target = (id: string) => get().customTargets.find((t) => t.id === id) ?? findTarget(id) ?? TARGETS[0]!;
 
@@ -126,16 +210,20 @@ const target = (id: string) => get().customTargets.find((t) => t.id === id) ?? f
     return [];
   };
   /** Replace the model by an edit's result, keeping the old one for undo. */
-  const commit = (model: ModelProto, label: string) => {
-    const { model: before, past, targetId } = get();
+  const commit = (model: ModelProto, label: string, notes?: string[]) => {
+    const { model: before, past, targetId, downloadedAt } = get();
     if (!before) return;
     supersedeCheck();
     set({
       model,
+      ...carried(model),
       past: [...past, { model: before, label }],
       future: [],
+      // The downloaded model was a redo step this edit drops: nothing downloaded is on this path.
+      downloadedAt: downloadedAt !== undefined && downloadedAt > past.length ? undefined : downloadedAt,
       findings: checkModel(model, target(targetId)),
       notice: label,
+      noticeNotes: notes,
       filter: undefined,
       error: undefined,
     });
@@ -157,7 +245,7 @@ const target = (id: string) => get().customTargets.find((t) => t.id === id) ?? f
         const model = readModel(bytes, fileName);
         const data = connectDataFiles(model, fileName, dataFiles);
         set({
-          fileName, original: bytes, model, past: [], future: [], selected: undefined, viewPath: [], filter: undefined,
+          fileName, original: bytes, model, past: [], future: [], selected: undefined, viewPath: [], filter: undefined, downloadedAt: undefined, noticeNotes: undefined,
           findings: [], error: data.message,
           notice: `Opened ${fileName}${dataFiles.length ? ` with ${dataFiles.map((f) => f.name).join(', ')}` : ''}`,
         });
@@ -195,7 +283,8 @@ const target = (id: string) => get().customTargets.find((t) => t.id === id) ?? f
       if (blocked) return set({ error: `Not rewritten: ${blocked}` });
       try {
         const r = applyRewrites(model, picks, target(targetId));
-        commit(r.model, r.notes.join(' '));
+        const s = summarise(picks.length > 1 ? `Rewrote ${plural(picks.length, 'node')}: ${formCounts(picks)}.` : '', r.notes);
+        commit(r.model, s.label.trim(), s.notes);
       } catch (e) {
         if (e instanceof RewriteRefused) set({ error: `Not rewritten: ${e.message}` });
         else set({ error: `Rewrite failed, model unchanged: ${(e as Error).message}` });
@@ -211,10 +300,11 @@ const target = (id: string) => get().customTargets.find((t) => t.id === id) ?? f
         const r = fixAll(model, target(targetId));
         const unfixed = r.unfixed.map((u) => `${u.node}: ${u.why}`).join('; ');
         if (r.picks.length === 0) {
-          set(unfixed ? { error: `Nothing could be fixed: ${unfixed}` } : { notice: 'Nothing to fix for this target.' });
+          set(unfixed ? { error: `Nothing could be fixed: ${unfixed}` } : { notice: 'Nothing to fix for this target.', noticeNotes: undefined });
           return;
         }
-        commit(r.model, `Fixed ${r.picks.length} node(s). ${r.notes.join(' ')}`);
+        const s = summarise(`Fixed ${plural(r.picks.length, 'node')}: ${formCounts(r.picks)}.`, r.notes);
+        commit(r.model, s.label, s.notes);
         if (unfixed) set({ error: `Not fixed: ${unfixed}` });
       } catch (e) {
         set({ error: `Fix all failed, model unchanged: ${(e as Error).message}` });
@@ -230,10 +320,11 @@ const target = (id: string) => get().customTargets.find((t) => t.id === id) ?? f
         const r = fuseAll(model, target(targetId));
         const skipped = r.skipped.map((s) => s.why).filter((w, i, a) => a.indexOf(w) === i).slice(0, 3).join('; ');
         if (r.fused.length === 0) {
-          set({ notice: r.notes[0] ?? `No decomposed PReLU pattern to fuse${skipped ? ` (left alone: ${skipped})` : ''}.` });
+          set({ noticeNotes: undefined, notice: r.notes[0] ?? `No decomposed PReLU pattern to fuse${skipped ? ` (left alone: ${skipped})` : ''}.` });
           return;
         }
-        commit(r.model, `Fused ${r.fused.length} decomposed PReLU pattern(s) into PRelu. ${r.notes.join(' ')}`);
+        const s = summarise(`Fused ${plural(r.fused.length, 'decomposed PReLU pattern')} into PRelu.`, r.notes);
+        commit(r.model, s.label, s.notes);
       } catch (e) {
         set({ error: `Fusion failed, model unchanged: ${(e as Error).message}` });
       }
@@ -246,7 +337,7 @@ const target = (id: string) => get().customTargets.find((t) => t.id === id) ?? f
       supersedeCheck();
       set({
         model: last.model, past: past.slice(0, -1), future: [{ model, label: last.label }, ...future],
-        findings: checkModel(last.model, target(targetId)), notice: `Undid: ${last.label}`, selected: undefined, viewPath: keepPath(last.model, get().viewPath), filter: undefined,
+        findings: checkModel(last.model, target(targetId)), notice: `Undid: ${last.label}`, noticeNotes: undefined, ...carried(last.model), filter: undefined,
       });
     },
 
@@ -257,7 +348,7 @@ const target = (id: string) => get().customTargets.find((t) => t.id === id) ?? f
       supersedeCheck();
       set({
         model: next.model, past: [...past, { model, label: next.label }], future: future.slice(1),
-        findings: checkModel(next.model, target(targetId)), notice: `Redid: ${next.label}`, selected: undefined, viewPath: keepPath(next.model, get().viewPath), filter: undefined,
+        findings: checkModel(next.model, target(targetId)), notice: `Redid: ${next.label}`, noticeNotes: undefined, ...carried(next.model), filter: undefined,
       });
     },
 
@@ -302,6 +393,7 @@ const target = (id: string) => get().customTargets.find((t) => t.id === id) ?? f
       // Unchanged: the very bytes that were opened. Changed: the untouched parts as views of the
       // opened bytes, spliced with the re-encoded ones (src/onnx/splice.ts).
       const chunks = past.length === 0 ? [original] : saveModelChunks(model);
+      set({ downloadedAt: past.length });
       const locations = externalLocations(model);
       if (locations.length) set({ notice: `Saved ${base}.${targetId}.onnx; it reads its weights from ${locations.join(', ')}: keep ${locations.length > 1 ? 'those files' : 'that file'} beside it.` });
       return { chunks, name: `${base}.${targetId}.onnx` };
