@@ -1,4 +1,5 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
+import { count } from './plural';
 import {
   Background, Controls, MiniMap, ReactFlow, useReactFlow,
   type Edge,
@@ -22,6 +23,10 @@ import {
 
 // The minimap draws every node as SVG whatever is visible; past this size it costs seconds.
 const MINIMAP_MAX_NODES = 3000;
+/** Beyond this ratio of height to width (or width to height) the minimap shows a line: not drawn. */
+const MINIMAP_MAX_ASPECT = 6;
+const MINIMAP_W = 150;
+const MINIMAP_H = 100;
 /** Past this many open groups, their frames are not drawn (Expand all on a huge graph). */
 const MAX_FRAMES = 400;
 /** Expand all is offered up to this many nodes: beyond, drawing everything takes seconds. */
@@ -30,6 +35,8 @@ const EXPAND_ALL_LIMIT = 20_000;
 /** The graph at a path of a model, as drawn: its view and, when big, its groups. */
 interface Built {
   model: ModelProto;
+  /** The opened file's bytes: edits, undo and redo of one file keep this; opening a file changes it. */
+  origin?: Uint8Array;
   path: GraphPath;
   view: GraphView;
   grouping?: Grouping;
@@ -57,18 +64,26 @@ export function Canvas() {
   const focusTick = useStore((s) => s.focusTick);
   const filter = useStore((s) => s.filter);
   const loading = useStore((s) => !!s.loading);
+  const origin = useStore((s) => s.original);
   const { fitView, setCenter, setViewport, getViewport } = useReactFlow();
 
   // The view and its groups are built in a task of their own, after the one that opened or edited
   // the model (and checked it): on a 50,000-node graph, ~0.2 s out of that task.
   const [built, setBuilt] = useState<Built>();
+  // Grouped or whole, per graph of the opened file: decided when the graph is first shown, kept
+  // through edits, undo and redo (an edit's new names must not regroup the graph under the user).
+  const decided = useRef<{ origin?: Uint8Array; grouped: Map<string, boolean> }>({ grouped: new Map() });
   useEffect(() => {
     if (built && built.model === model && built.path === viewPath) return;
     const t = setTimeout(() => {
       const index = indexAt(model, viewPath);
       const view = graphView(index);
+      if (decided.current.origin !== origin) decided.current = { origin, grouped: new Map() };
+      const k = pathKey(viewPath);
       // Small views are drawn whole, as they always were; big ones a level at a time (src/graph/collapse.ts).
-      setBuilt({ model, path: viewPath, view, grouping: groupsFor(view, index.graph.node) });
+      const grouping = groupsFor(view, index.graph.node, decided.current.grouped.get(k));
+      decided.current.grouped.set(k, grouping !== undefined);
+      setBuilt({ model, origin, path: viewPath, view, grouping });
     });
     return () => clearTimeout(t);
   }, [model, viewPath]); // eslint-disable-line react-hooks/exhaustive-deps
@@ -184,7 +199,7 @@ export function Canvas() {
           id: n.id, type: 'opgroup', position, data: { box: n, incompatible }, draggable: false, selectable: false,
           className: highlighted ? (highlightedGroups.has(n.id) ? 'highlighted' : 'dimmed') : undefined,
           width: GROUP_W, height: GROUP_H, measured: GROUP_MEASURED, handles: GROUP_HANDLES,
-          ariaLabel: `Group ${n.label}, ${n.size} nodes${incompatible ? `, ${incompatible} incompatible inside` : ''}`,
+          ariaLabel: `Group ${n.label}, ${count(n.size, 'node')}${incompatible ? `, ${incompatible} incompatible inside` : ''}`,
           domAttributes: { 'data-group': n.group.kind, 'data-incompatible-inside': String(incompatible) } as Record<string, string>,
         });
         continue;
@@ -249,11 +264,13 @@ export function Canvas() {
   // Each new drawing: centre on a requested node, else keep an opened or closed group in place, else
   // (a new graph) fit it when it is small enough to read, or start at its top at a readable zoom, as
   // a user reads a model (a 1,800-node graph fitted to the screen is a column of specks).
-  const fitted = useRef<GraphView>(undefined);
+  const fitted = useRef<{ view: GraphView; origin?: Uint8Array; key: string }>(undefined);
   useEffect(() => {
-    if (!drawn) return;
-    const fresh = fitted.current !== drawn.view;
-    fitted.current = drawn.view;
+    if (!drawn || !built) return;
+    const fresh = fitted.current?.view !== drawn.view;
+    // The same graph of the same file after an edit, undo or redo: the user keeps their place.
+    const edited = fresh && fitted.current?.origin === built.origin && fitted.current?.key === key;
+    fitted.current = { view: drawn.view, origin: built.origin, key };
     const want = pendingFocus.current;
     if (want) {
       const waiting = drawn.visible !== visible || (grouping && expanded && groupPathOf(grouping, want).some((g) => !expanded.has(g)));
@@ -279,7 +296,7 @@ export function Canvas() {
       }
       return;
     }
-    if (!fresh) return;
+    if (!fresh || edited) return;
     const pos = drawn.visible.nodes.map((n) => ({ ...drawn.pos[n.id]!, ...sizeOf(n) })).filter((p) => p.x !== undefined);
     requestAnimationFrame(() => {
       const el = document.querySelector('.canvas');
@@ -290,7 +307,8 @@ export function Canvas() {
       const minX = Math.min(...pos.map((p) => p.x));
       const maxX = Math.max(...pos.map((p) => p.x + p.width));
       const fitZoom = Math.min(h / (height + 40), w / (maxX - minX + 40));
-      if (fitZoom >= 0.45) void fitView({ maxZoom: 1.2, padding: 0.1 });
+      // Room on the right for the minimap, so that it covers no node of a fitted graph.
+      if (fitZoom >= 0.45) void fitView({ maxZoom: 1.2, padding: showMinimap ? { top: '10%', bottom: '10%', left: '10%', right: `${MINIMAP_W + 24}px` } : 0.1 });
       else {
         const top = pos.filter((p) => p.y === 0);
         const cx = top.length ? (Math.min(...top.map((p) => p.x)) + Math.max(...top.map((p) => p.x + p.width))) / 2 : (minX + maxX) / 2;
@@ -299,7 +317,21 @@ export function Canvas() {
     });
   }, [drawn, focusTick]); // eslint-disable-line react-hooks/exhaustive-deps
 
-  const drawnCount = drawn?.visible.nodes.length ?? 0;
+  // The minimap: only where it helps. A graph many times taller than wide (or wider than tall)
+  // shows in it as a thin line, and past MINIMAP_MAX_NODES it costs seconds.
+  const showMinimap = useMemo(() => {
+    if (!drawn || drawn.visible.nodes.length > MINIMAP_MAX_NODES) return false;
+    let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+    for (const n of drawn.visible.nodes) {
+      const p = drawn.pos[n.id];
+      if (!p) continue;
+      const size = sizeOf(n);
+      x0 = Math.min(x0, p.x); y0 = Math.min(y0, p.y);
+      x1 = Math.max(x1, p.x + size.width); y1 = Math.max(y1, p.y + size.height);
+    }
+    const aspect = (y1 - y0) / Math.max(1, x1 - x0);
+    return Number.isFinite(aspect) && aspect <= MINIMAP_MAX_ASPECT && aspect >= 1 / MINIMAP_MAX_ASPECT;
+  }, [drawn]);
   return (
     <div className="canvas" data-graph-ready={ready && !loading ? 'true' : 'false'} data-layout-pending={relayout ? 'true' : 'false'}>
       <div className="canvas-top">
@@ -308,7 +340,7 @@ export function Canvas() {
         <div className="canvas-tools">
           {grouping && (
             <div className="group-tools" role="group" aria-label="Groups">
-              <span className="muted">{view.nodes.length.toLocaleString()} nodes in {grouping.groups.size.toLocaleString()} groups</span>
+              <span className="muted">{count(view.nodes.length, 'node')} in {count(grouping.groups.size, 'group')}</span>
               <button type="button" onClick={() => setAll(false)}>Collapse all</button>
               <button type="button" onClick={() => setAll(true)} disabled={view.nodes.length > EXPAND_ALL_LIMIT} title={view.nodes.length > EXPAND_ALL_LIMIT ? `Drawing all ${view.nodes.length.toLocaleString()} nodes at once would take seconds: open groups one by one` : undefined}>Expand all</button>
             </div>
@@ -336,7 +368,10 @@ export function Canvas() {
         >
           <Background />
           <Controls showInteractive={false} />
-          {drawnCount <= MINIMAP_MAX_NODES && <MiniMap
+          {showMinimap && <MiniMap
+            className="opfit-minimap"
+            style={{ width: MINIMAP_W, height: MINIMAP_H }}
+            ariaLabel="Minimap"
             pannable
             zoomable
             nodeStrokeWidth={12}

@@ -264,8 +264,13 @@ export function buildGroups(view: GraphView, graphNodes: readonly { name: string
 /**
  * The grouping the canvas uses for `view`, or undefined when the view is drawn whole: up to
  * EXPAND_ALL_MAX nodes, or UNSCOPED_EXPAND_ALL_MAX when no name scope makes a group.
+ * `grouped`: the choice made when this graph was first shown (true: grouped, false: whole), kept
+ * through its edits so that one rewrite (whose new names, "PRelu_140/Less", look like a scope)
+ * does not switch a graph drawn whole to groups, or back, under the user's eyes.
  */
-export function groupsFor(view: GraphView, graphNodes: readonly { name: string }[]): Grouping | undefined {
+export function groupsFor(view: GraphView, graphNodes: readonly { name: string }[], grouped?: boolean): Grouping | undefined {
+  if (grouped === false) return undefined;
+  if (grouped === true) return buildGroups(view, graphNodes);
   if (view.nodes.length <= EXPAND_ALL_MAX) return undefined;
   const g = buildGroups(view, graphNodes);
   if (view.nodes.length <= UNSCOPED_EXPAND_ALL_MAX && ![...g.groups.values()].some((x) => x.kind === 'scope')) return undefined;

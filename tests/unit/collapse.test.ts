@@ -13,6 +13,8 @@ import {
   allGroupIds, buildGroups, CHUNK, defaultExpanded, groupPathOf, groupsFor, MAX_ITEMS, scopeOf, visibleView, type Grouping,
 } from '../../src/graph/collapse';
 import { wideGraphModel } from '../../scripts/bench/models';
+import { applyRewrites } from '../../src/rewrites/engine';
+import { findTarget } from '../../src/targets/registry';
 import { DT, graph, model, node, valueInfo } from '../helpers/build';
 import { SHARED } from '../helpers/paths';
 import { scratchDir } from '../helpers/scratch';
@@ -134,6 +136,24 @@ describe('grouping real models', () => {
     expect(groupsFor(scoped.view, scoped.nodes)).toBeDefined();
     const flat = viewOf(chain(3_500, (i) => `node_${i}`, ['MatMul', 'Add']));
     expect(groupsFor(flat.view, flat.nodes)).toBeDefined();
+  });
+
+  it('gtcrn-full after one rewrite: the new names ("PRelu_140/Less") look like scopes, but the choice made on open holds', () => {
+    const before = fixture('gtcrn-full.onnx');
+    const opened = viewOf(before);
+    const grouped = groupsFor(opened.view, opened.nodes) !== undefined;
+    expect(grouped).toBe(false);
+    const id = String(before.graph!.node.findIndex((n) => n.name === 'PRelu_140'));
+    const after = viewOf(applyRewrites(before, [{ nodeId: id, form: 'max-min' }], findTarget('no-prelu')!).model);
+    // Decided afresh, the edited graph would be grouped (the flip the user saw) …
+    expect(groupsFor(after.view, after.nodes)).toBeDefined();
+    // … but the canvas passes the choice made on open, and the graph stays whole.
+    expect(groupsFor(after.view, after.nodes, grouped)).toBeUndefined();
+    const scoped = viewOf(chain(1_200, (i) => `/enc/layer${Math.floor(i / 6)}/op${i}`, ['MatMul', 'Add']));
+    const small = viewOf(chain(900, (i) => `/enc/layer${Math.floor(i / 6)}/op${i}`, ['MatMul', 'Add']));
+    expect(groupsFor(small.view, small.nodes)).toBeUndefined();
+    expect(groupsFor(small.view, small.nodes, true)).toBeDefined();
+    expect(groupsFor(scoped.view, scoped.nodes, false)).toBeUndefined();
   });
 
   it('every fixture: opening every group gives back the view itself', () => {
