@@ -1,6 +1,7 @@
 // The boxes React Flow draws on the canvas: an ONNX node, a collapsed group of nodes, and the frame
 // behind an open group's contents, with their sizes and handle places (Canvas.tsx lays them out).
 import { createContext, memo, useContext } from 'react';
+import { count } from './plural';
 import { Handle, Position, type Node, type NodeProps } from '@xyflow/react';
 import type { Group, GroupBox } from '../graph/collapse';
 import type { ViewNode } from '../graph/view';
@@ -46,10 +47,10 @@ const GroupNode = memo(function GroupNode({ data }: NodeProps<GroupFlowNode>) {
   const { toggle } = useContext(GroupActions);
   const { box, incompatible } = data;
   return (
-    <div className={`group-node ${box.group.kind}${incompatible ? ' bad' : ''}`} title={`${box.label}: ${box.size.toLocaleString()} nodes (double-click to open)`}>
+    <div className={`group-node ${box.group.kind}${incompatible ? ' bad' : ''}`} title={`${box.label}: ${count(box.size, 'node')} (double-click to open)`}>
       <Handle type="target" position={Position.Top} />
       <button type="button" className="group-toggle nodrag" aria-label={`Open group ${box.label}`} onClick={(e) => { e.stopPropagation(); toggle(box.id, true); }}>▸</button>
-      <div className="group-head"><span className="group-label">{box.label}</span><span className="group-size">{box.size.toLocaleString()} nodes</span></div>
+      <div className="group-head"><span className="group-label">{box.label}</span><span className="group-size">{count(box.size, 'node')}</span></div>
       <div className="group-sub">{opsLine(box)}</div>
       {incompatible > 0 && <div className="inside-badge">{incompatible.toLocaleString()} incompatible inside</div>}
       <Handle type="source" position={Position.Bottom} />
@@ -63,7 +64,7 @@ const FrameNode = memo(function FrameNode({ data }: NodeProps<FrameFlowNode>) {
   return (
     <div className={`group-frame ${g.kind}`}>
       <button type="button" className="frame-head nodrag" aria-label={`Close group ${g.label}`} title="Collapse this group into one box" onClick={(e) => { e.stopPropagation(); toggle(g.id, false); }}>
-        ▾ {g.label} <span className="muted">· {g.size.toLocaleString()} nodes</span>
+        ▾ {g.label} <span className="muted">· {count(g.size, 'node')}</span>
       </button>
     </div>
   );

@@ -1,4 +1,5 @@
 import { useMemo } from 'react';
+import { count } from './plural';
 import type { AttributeProto, ModelProto, TensorProto } from 'onnx-buf';
 import { useStore } from './store';
 import { dtypeName } from '../onnx/dtypes';
@@ -37,7 +38,7 @@ function ModelSummary({ model }: { model: ModelProto }) {
       <dt>Nodes</dt>
       <dd>
         {g.node.length}
-        {constants > 0 && <span className="muted"> ({constants} Constant nodes are shown as weights, not drawn)</span>}
+        {constants > 0 && <span className="muted"> ({count(constants, 'Constant node')} {constants === 1 ? 'is' : 'are'} shown as weights, not drawn)</span>}
       </dd>
       <dt>Weights</dt><dd>{g.initializer.length}</dd>
     </dl>
@@ -91,7 +92,7 @@ function FunctionLink({ model, opType, domain }: { model: ModelProto; opType: st
   return (
     <p>
       Calls the model-local function {domain ? `${domain}.` : ''}{opType}.{' '}
-      <button type="button" onClick={() => enterGraph([functionStep(index)])}>Open function body ({model.functions[index]!.node.length} nodes)</button>
+      <button type="button" onClick={() => enterGraph([functionStep(index)])}>Open function body ({count(model.functions[index]!.node.length, 'node')})</button>
     </p>
   );
 }
@@ -111,7 +112,7 @@ function WeightView({ name, tensor, kind }: { name: string; tensor: TensorProto;
       <div>{name} <span className="muted">({kind === 'constant' ? 'Constant node' : 'weight'})</span></div>
       <div className="mono">{dtypeName(tensor.dataType)} {fmtShape(tensor.dims.map(Number))}{isExternal(tensor) ? ' · external data' : ''}</div>
       {values && <div className="values mono" aria-label={`values of ${name}`}>[{values.map(fmtNum).join(', ')}]</div>}
-      {!values && count > SHOW_VALUES_UP_TO && <div className="muted">{count.toLocaleString()} values</div>}
+      {!values && count > SHOW_VALUES_UP_TO && <div className="muted">{count.toLocaleString()} {count === 1 ? 'value' : 'values'}</div>}
     </div>
   );
 }
@@ -128,11 +129,11 @@ function AttributeRow({ attr, nodeIndex, path }: { attr: AttributeProto; nodeInd
     case 2: value = String(attr.i); break;
     case 3: value = JSON.stringify(text.decode(attr.s)); break;
     case 4: value = attr.t ? `${dtypeName(attr.t.dataType)} ${fmtShape(attr.t.dims.map(Number))}` : 'tensor'; break;
-    case 5: value = <button type="button" onClick={() => open()}>Open {attr.name} ({attr.g?.node.length ?? 0} nodes)</button>; break;
+    case 5: value = <button type="button" onClick={() => open()}>Open {attr.name} ({count(attr.g?.node.length ?? 0, 'node')})</button>; break;
     case 6: value = `[${attr.floats.map(fmtNum).join(', ')}]`; break;
     case 7: value = `[${attr.ints.join(', ')}]`; break;
     case 8: value = `[${attr.strings.map((s) => JSON.stringify(text.decode(s))).join(', ')}]`; break;
-    case 10: value = attr.graphs.map((g, i) => <button type="button" key={i} onClick={() => open(i)}>Open {attr.name}[{i}] ({g.node.length} nodes)</button>); break;
+    case 10: value = attr.graphs.map((g, i) => <button type="button" key={i} onClick={() => open(i)}>Open {attr.name}[{i}] ({count(g.node.length, 'node')})</button>); break;
     default: value = <span className="muted">type {attr.type}</span>;
   }
   return (<><dt>{attr.name}</dt><dd className="mono">{value}</dd></>);

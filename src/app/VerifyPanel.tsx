@@ -238,9 +238,9 @@ export function VerifyPanel({ onClose }: { onClose: () => void }) {
           Each rewritten PRelu alone: the original node and the nodes that replaced it, as two tiny models on the same values
           (edge values between random ones, seed {seedText}). Proves a model node by node, even one too heavy to run whole.
         </p>
-        {toCheck.length === 0 ? <p className="muted">{rewritten.length ? `None of the ${rewritten.length} PRelu node(s) has been rewritten yet.` : 'The model has no PRelu node.'}</p> : (
+        {toCheck.length === 0 ? <p className="muted">{rewritten.length ? (rewritten.length === 1 ? 'The PRelu node has not been rewritten yet.' : `None of the ${rewritten.length} PRelu nodes has been rewritten yet.`) : 'The model has no PRelu node.'}</p> : (
           <>
-            <button type="button" onClick={() => void runLocal()} disabled={!!running || seed === undefined || tolerance === undefined}>Check all {toCheck.length} rewritten node(s)</button>
+            <button type="button" onClick={() => void runLocal()} disabled={!!running || seed === undefined || tolerance === undefined}>Check {toCheck.length === 1 ? 'the rewritten node' : `all ${toCheck.length} rewritten nodes`}</button>
             <table className="verify-table local-table">
               <thead><tr><th>node</th><th>now</th><th>max abs</th><th>max rel</th><th>result</th><th /></tr></thead>
               <tbody>
