@@ -1,7 +1,7 @@
 // Runs the built CLI (dist-cli/opfit.mjs) as a user would. The bundle is rebuilt first when it is
 // missing or older than any core source it is made from, so a test never judges a stale CLI.
 import { execSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, renameSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, renameSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { CLI, ROOT } from './paths';
 
@@ -19,10 +19,9 @@ function newestSource(dir: string): number {
 /** Builds the CLI with package.json's own build:cli command when the bundle is stale. */
 export function ensureCli(): void {
   if (existsSync(CLI) && statSync(CLI).mtimeMs >= newestSource(join(ROOT, 'src'))) return;
-  const script: string = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).scripts['build:cli'];
   // Test files run in parallel: build to a private file, then rename (atomic) over the bundle.
   const tmp = `${CLI}.${process.pid}.tmp`;
-  execSync(`npx ${script.replace(/--outfile=\S+/, `--outfile=${tmp}`)}`, { cwd: ROOT, stdio: 'pipe' });
+  execSync(`npm run -s build:cli -- --outfile=${tmp}`, { cwd: ROOT, stdio: 'pipe' });
   renameSync(tmp, CLI);
 }
 
