@@ -1,7 +1,8 @@
 // Node.js side of the ONNX layer (the CLI, tests, the benchmark): open a model file with its
 // external data files resolved relative to the model's folder, and save by writing the spliced
 // chunks (no whole-file buffer is built). Not imported by the browser bundle.
-import { closeSync, constants, copyFileSync, existsSync, linkSync, mkdirSync, openSync, readFileSync, readSync, realpathSync, statSync, writeSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { closeSync, constants, copyFileSync, existsSync, fchmodSync, linkSync, lstatSync, mkdirSync, openSync, readFileSync, readSync, realpathSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { ModelProto } from 'onnx-buf';
@@ -107,22 +108,43 @@ export function dataFileProblem(path: string, report: ExternalReport, then: (bad
 }
 
 /**
- * Writes the model's spliced chunks to `path` (unchanged parts come straight from the opened file's
- * bytes). Returns the number of bytes written.
+ * Writes `chunks` to `path` through a temporary file in the same folder, renamed over `path` at the
+ * end: an interrupted or failed write never leaves a half file at `path`, and a `path` that is a hard
+ * link to another file replaces that name only (the other file keeps its bytes). A symbolic link at
+ * `path` is written through (the file it points to is replaced). Chunks are written as they come
+ * (no whole-file buffer). Returns the number of bytes written.
  */
-export function writeModelFile(model: ModelProto, path: string): number {
-  const fd = openSync(path, 'w');
+export function writeFileAtomic(path: string, chunks: Iterable<Uint8Array>): number {
+  const target = existsSync(path) && lstatSync(path).isSymbolicLink() ? realpathSync(path) : path;
+  const tmp = join(dirname(target), `.${basename(target)}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
+  const fd = openSync(tmp, 'wx');
   let total = 0;
   try {
-    for (const chunk of saveModelChunks(model)) {
-      let done = 0;
-      while (done < chunk.length) done += writeSync(fd, chunk, done, chunk.length - done);
-      total += chunk.length;
+    try {
+      for (const chunk of chunks) {
+        let done = 0;
+        while (done < chunk.length) done += writeSync(fd, chunk, done, chunk.length - done);
+        total += chunk.length;
+      }
+      // Keep the permissions of a file that is replaced.
+      if (existsSync(target) && statSync(target).isFile()) fchmodSync(fd, statSync(target).mode & 0o7777);
+    } finally {
+      closeSync(fd);
     }
-  } finally {
-    closeSync(fd);
+    renameSync(tmp, target);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
   }
   return total;
+}
+
+/**
+ * Writes the model's spliced chunks to `path` (unchanged parts come straight from the opened file's
+ * bytes), atomically (writeFileAtomic). Returns the number of bytes written.
+ */
+export function writeModelFile(model: ModelProto, path: string): number {
+  return writeFileAtomic(path, saveModelChunks(model));
 }
 
 export interface PlacedDataFile {
