@@ -35,10 +35,18 @@ describe('opfit convert and the file system', () => {
     expect(readFileSync(model).equals(original)).toBe(true);
   });
 
-  it('a missing output folder: one line naming it', () => {
+  it('a missing output folder is created, for -o as for --out-dir, and the output says so', () => {
     const r = cli(['convert', model, '--target', 'no-prelu', '-o', join(dir, 'nope', 'x.onnx')]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain(`  created the folder ${join(dir, 'nope')}`);
+    expect(readFileSync(join(dir, 'nope', 'x.onnx')).length).toBeGreaterThan(0);
+  });
+
+  it('an output folder that cannot be created: one line naming it', () => {
+    writeFileSync(join(dir, 'plain'), 'x');
+    const r = cli(['convert', model, '--target', 'no-prelu', '-o', join(dir, 'plain', 'sub', 'x.onnx')]);
     expect(r.code).toBe(1);
-    expect(oneLine(r.stderr)).toEqual([`opfit: cannot write ${join(dir, 'nope', 'x.onnx')}: the folder ${join(dir, 'nope')} does not exist`]);
+    expect(oneLine(r.stderr)).toEqual([`opfit: cannot write ${join(dir, 'plain', 'sub', 'x.onnx')}: ${join(dir, 'plain', 'sub')} exists and is not a directory`]);
   });
 
   it('-o naming a directory: one line pointing to --out-dir', () => {
