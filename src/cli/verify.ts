@@ -1,22 +1,25 @@
 // opfit verify ORIGINAL CONVERTED [--inputs FILE...] [--edge] [--tolerance T] [--seed N]
 //                                 [--dim NAME=SIZE]... [--local]
 // Runs both models with onnxruntime-node on the same inputs and prints the per-output errors.
-// Exit 0: every output within tolerance. 1: a difference, or bad input (one clear line).
-// 2: usage error. The lead wires this into main.ts; onnxruntime-node is loaded only here.
+// Exit 0: every output within tolerance. 1: a difference, or bad input (one clear line; two models
+// that do not take the same inputs are bad input). 2: usage error (a bad value: one line). The lead wires this into main.ts; onnxruntime-node is loaded only here.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ModelReadError } from '../onnx/model';
 import { allModelTensors, isExternalTensor } from '../onnx/external';
 import { dataFileProblem, readModelFile, type OpenedModelFile } from '../onnx/node-files';
+import { dtypeName } from '../onnx/dtypes';
+import type { ModelProto } from 'onnx-buf';
 import { fmtShape } from '../graph/broadcast';
-import { modelInputs, InputError, type FeedPlan, type InputMode } from '../verify/inputs';
+import { modelInputs, InputError, type FeedPlan, type InputMode, type InputSpec } from '../verify/inputs';
 import { parseTensorFile, TensorFileError, type TensorFile } from '../verify/tensor-file';
 import { fmtTolerance, verifyModels, type VerifyReport } from '../verify/verify';
 import { buildLocalPairs, runLocalCheck, type LocalResult } from '../verify/local';
 import { CRITERION, type OutputComparison } from '../verify/compare';
 import { fmtError, fmtValue } from '../verify/format';
 import type { OrtLike } from '../verify/types';
+import { OPTIONS } from './options';
 
 export const VERIFY_USAGE = `usage:
   opfit verify ORIGINAL CONVERTED [--inputs FILE...] [--edge] [--tolerance T] [--seed N] [--dim NAME=SIZE]... [--local]
@@ -35,7 +38,10 @@ export interface Io {
 }
 const CONSOLE: Io = { out: (s) => console.log(s), err: (s) => console.error(s) };
 
+/** A missing argument: the message and the usage text. */
 class UsageError extends Error {}
+/** A bad value: one line saying what is wrong. */
+class Misuse extends Error {}
 
 async function loadOrt(): Promise<OrtLike> {
   try {
@@ -159,6 +165,30 @@ function openForVerify(path: string): OpenedModelFile & { path?: string } {
   return allModelTensors(opened.model).some(isExternalTensor) ? { ...opened, path } : opened;
 }
 
+/** Two dimensions that cannot be the same size: both fixed and different. */
+const dimsDiffer = (a: InputSpec['shape'][number], b: InputSpec['shape'][number]) => typeof a === 'number' && typeof b === 'number' && a > 0 && b > 0 && a !== b;
+
+/**
+ * Why two models cannot be compared on the same inputs (a conversion keeps its model's inputs):
+ * an input one model has and the other has not, another dtype, another rank or fixed size. A
+ * symbolic dimension matches any size. Undefined when the inputs agree.
+ */
+export function inputsDiffer(a: ModelProto, b: ModelProto, nameA: string, nameB: string): string | undefined {
+  const inA = modelInputs(a);
+  const inB = new Map(modelInputs(b).map((s) => [s.name, s]));
+  const parts: string[] = [];
+  for (const x of inA) {
+    const y = inB.get(x.name);
+    inB.delete(x.name);
+    if (!y) parts.push(`input ${x.name} is in ${nameA} but not in ${nameB}`);
+    else if (x.dtype !== y.dtype) parts.push(`input ${x.name} is ${dtypeName(x.dtype)} in ${nameA} and ${dtypeName(y.dtype)} in ${nameB}`);
+    else if (x.shape.length !== y.shape.length || x.shape.some((d, i) => dimsDiffer(d, y.shape[i]!))) parts.push(`input ${x.name} is ${fmtShape(x.shape)} in ${nameA} and ${fmtShape(y.shape)} in ${nameB}`);
+  }
+  for (const y of inB.values()) parts.push(`input ${y.name} is in ${nameB} but not in ${nameA}`);
+  if (parts.length === 0) return undefined;
+  return `the two models do not take the same inputs: ${parts.join('; ')}; verify compares a model with its conversion, which takes the same inputs`;
+}
+
 /** Verifies two model files; for `opfit verify` and `opfit convert … --verify`. */
 export async function verifyFiles(
   originalPath: string,
@@ -171,6 +201,8 @@ export async function verifyFiles(
   const converted = { ...openForVerify(convertedPath), name: convertedPath };
   const { model: origModel, path: origPath } = original;
   const { model: convModel, path: convPath } = converted;
+  const differ = inputsDiffer(origModel, convModel, original.name, converted.name);
+  if (differ) throw new InputError(differ);
   const names = modelInputs(origModel).map((s) => s.name);
   const tensors = inputFiles.map((path) => ({ path, tensor: parseTensorFile(readFile(path), path) }));
   const plan: FeedPlan = { mode: flags.mode, seed: flags.seed, sizes: flags.sizes, files: matchInputFiles(names, tensors) };
@@ -213,13 +245,13 @@ export async function verifyFiles(
 
 function parseFlags(values: { edge?: boolean; tolerance?: string; seed?: string; dim?: string[]; local?: boolean }): VerifyFlags {
   const tolerance = values.tolerance === undefined ? 1e-5 : Number(values.tolerance);
-  if (!Number.isFinite(tolerance) || tolerance < 0 || values.tolerance?.trim() === '') throw new UsageError(`--tolerance takes a number ≥ 0, not "${values.tolerance}"`);
+  if (!Number.isFinite(tolerance) || tolerance < 0 || values.tolerance?.trim() === '') throw new Misuse(`--tolerance takes a number ≥ 0, not "${values.tolerance}"`);
   const seed = values.seed === undefined ? 1 : Number(values.seed);
-  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new UsageError(`--seed takes a whole number from 0 to 4294967295, not "${values.seed}"`);
+  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new Misuse(`--seed takes a whole number from 0 to 4294967295, not "${values.seed}"`);
   const sizes: Record<string, number> = {};
   for (const d of values.dim ?? []) {
     const m = /^(.+)=(\d+)$/.exec(d);
-    if (!m) throw new UsageError(`--dim takes NAME=SIZE, not "${d}"`);
+    if (!m) throw new Misuse(`--dim takes NAME=SIZE, not "${d}"`);
     sizes[m[1]!] = Number(m[2]);
   }
   return { mode: values.edge ? 'edge' : 'random', seed, tolerance, sizes, local: !!values.local };
@@ -230,7 +262,7 @@ export async function runVerifyCommand(args: string[], io: Io = CONSOLE): Promis
     const { rest, files } = splitInputs(args);
     const { values, positionals } = parseArgs({
       args: rest, allowPositionals: true,
-      options: { edge: { type: 'boolean' }, tolerance: { type: 'string' }, seed: { type: 'string' }, dim: { type: 'string', multiple: true }, local: { type: 'boolean' } },
+      options: OPTIONS.verify,
     });
     if (positionals.length !== 2) throw new UsageError(`verify takes ORIGINAL and CONVERTED (got ${positionals.length} model path${positionals.length === 1 ? '' : 's'})`);
     const flags = parseFlags(values);
@@ -239,6 +271,10 @@ export async function runVerifyCommand(args: string[], io: Io = CONSOLE): Promis
   } catch (e) {
     if (e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       io.err(`opfit: ${(e as Error).message}\n${VERIFY_USAGE}`);
+      return 2;
+    }
+    if (e instanceof Misuse) {
+      io.err(`opfit: ${e.message}`);
       return 2;
     }
     if (e instanceof ModelReadError || e instanceof InputError || e instanceof TensorFileError) {

@@ -127,10 +127,37 @@ describe('opfit verify', () => {
   });
 
   it('usage errors: exit 2 with the usage', async () => {
-    for (const args of [[MINIFASNET], [MINIFASNET, converted, '--tolerance', 'x'], [MINIFASNET, converted, '--seed', '-1'], [MINIFASNET, converted, '--bogus'], [MINIFASNET, converted, '--inputs'], [MINIFASNET, converted, '--dim', 'N']]) {
+    for (const args of [[MINIFASNET], [MINIFASNET, converted, '--seed', '-1'], [MINIFASNET, converted, '--bogus'], [MINIFASNET, converted, '--inputs']]) {
       const r = await cli(...args);
       expect(r.code, args.join(' ')).toBe(2);
       expect(r.err).toContain('usage:\n  opfit verify ORIGINAL CONVERTED');
     }
+  });
+
+  it('a bad value: exit 2 and one line saying what is wrong, without the usage', async () => {
+    for (const [args, message] of [
+      [[MINIFASNET, converted, '--tolerance', 'x'], 'opfit: --tolerance takes a number ≥ 0, not "x"'],
+      [[MINIFASNET, converted, '--seed', '1.5'], 'opfit: --seed takes a whole number from 0 to 4294967295, not "1.5"'],
+      [[MINIFASNET, converted, '--dim', 'N'], 'opfit: --dim takes NAME=SIZE, not "N"'],
+    ] as const) {
+      const r = await cli(...args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.err).toBe(message);
+    }
+  });
+
+  it('two models that do not take the same inputs: bad input (exit 1), said plainly, nothing run', async () => {
+    const a = join(dir, 'in-a.onnx');
+    const b = join(dir, 'in-b.onnx');
+    const c = join(dir, 'in-c.onnx');
+    writeFileSync(a, writeModel(preluModel({ xShape: [2, 3], slopeShape: [3], slope: [1, 2, 3], opset: 13 })));
+    writeFileSync(b, writeModel(preluModel({ xShape: [2, 3], slopeShape: [3], slope: [1, 2, 3], opset: 13, dtype: DT.DOUBLE })));
+    writeFileSync(c, writeModel(preluModel({ xShape: ['N', 3], slopeShape: [3], slope: [1, 2, 3], opset: 13 })));
+    const r = await cli(a, b);
+    expect(r.code).toBe(1);
+    expect(r.out).toBe('');
+    expect(r.err).toBe(`opfit: the two models do not take the same inputs: input x is float32 in ${a} and float64 in ${b}; verify compares a model with its conversion, which takes the same inputs`);
+    // A symbolic dimension matches a fixed one: compared as usual.
+    expect((await cli(a, c)).code).toBe(0);
   });
 });
