@@ -296,7 +296,18 @@ export function Canvas() {
       }
       return;
     }
-    if (!fresh || edited) return;
+    if (edited) {
+      // Keep the selected node where it was on the screen (the layout moves when nodes are added), else the viewport.
+      const was = selAt.current;
+      const p = selected ? drawn.pos[selected] : undefined;
+      const label = drawn.visible.nodes.find((n) => n.id === selected)?.label;
+      if (was && p && label === was.label) {
+        const vp = getViewport();
+        void setViewport({ x: vp.x - (p.x - was.x) * vp.zoom, y: vp.y - (p.y - was.y) * vp.zoom, zoom: vp.zoom });
+      }
+      return;
+    }
+    if (!fresh) return;
     const pos = drawn.visible.nodes.map((n) => ({ ...drawn.pos[n.id]!, ...sizeOf(n) })).filter((p) => p.x !== undefined);
     requestAnimationFrame(() => {
       const el = document.querySelector('.canvas');
@@ -316,6 +327,15 @@ export function Canvas() {
       }
     });
   }, [drawn, focusTick]); // eslint-disable-line react-hooks/exhaustive-deps
+  // Where the selected node is drawn, for the next edit (see above): recorded only for a finished
+  // drawing of the present model, as node ids are indices that an edit shifts.
+  const selAt = useRef<{ label: string; x: number; y: number }>(undefined);
+  useEffect(() => {
+    if (!drawn) return;
+    const p = selected ? drawn.pos[selected] : undefined;
+    const label = p && drawn.visible.nodes.find((n) => n.id === selected)?.label;
+    selAt.current = p && label !== undefined ? { label, x: p.x, y: p.y } : undefined;
+  }, [drawn, selected]);
 
   // The minimap: only where it helps. A graph many times taller than wide (or wider than tall)
   // shows in it as a thin line, and past MINIMAP_MAX_NODES it costs seconds.
