@@ -16,7 +16,7 @@ import { modelInputs, InputError, type FeedPlan, type InputMode, type InputSpec 
 import { parseTensorFile, TensorFileError, type TensorFile } from '../verify/tensor-file';
 import { fmtTolerance, verifyModels, type VerifyReport } from '../verify/verify';
 import { buildLocalPairs, runLocalCheck, type LocalResult } from '../verify/local';
-import { CRITERION, type OutputComparison } from '../verify/compare';
+import { CRITERION, outputVerdict, type OutputComparison } from '../verify/compare';
 import { fmtError, fmtValue } from '../verify/format';
 import type { OrtLike } from '../verify/types';
 import { OPTIONS } from './options';
@@ -106,7 +106,7 @@ function outputRow(o: OutputComparison): string {
     o.nanBoth ? `NaN in both at ${o.nanBoth}` : '',
     o.signedZero ? `−0.0 vs +0.0 at ${o.signedZero}` : '',
   ].filter(Boolean).join('; ');
-  return `  ${o.name.padEnd(16)} ${fmtError(o.maxAbs).padEnd(10)} ${fmtError(o.maxRel).padEnd(10)} ${o.pass ? 'pass' : 'FAIL'}${extra ? `  (${extra})` : ''}`;
+  return `  ${o.name.padEnd(16)} ${fmtError(o.maxAbs).padEnd(10)} ${fmtError(o.maxRel).padEnd(10)} ${outputVerdict(o)}${extra ? `  (${extra})` : ''}`;
 }
 
 function printReport(r: VerifyReport, io: Io): void {

@@ -32,6 +32,11 @@ export interface OutputComparison {
   problem?: string;
 }
 
+/** One output's verdict as the app and the CLI print it: an all-NaN agreement is not a pass. */
+export function outputVerdict(o: Pick<OutputComparison, 'pass' | 'inconclusive'>): 'pass' | 'FAIL' | 'inconclusive' {
+  return !o.pass ? 'FAIL' : o.inconclusive ? 'inconclusive' : 'pass';
+}
+
 /** The criterion, in words, for reports: one place, so the app and the CLI say the same. */
 export const CRITERION = 'pass when every |converted − original| ≤ T · max(1, |original|), NaN only where the original has NaN';
 

@@ -34,6 +34,9 @@ describe('opfit verify from the command line', () => {
     const edge = cli(['verify', MODEL, out, '--edge']);
     expect(edge.code).toBe(1);
     expect(edge.stderr).toMatch(/no number was compared.*--local/);
+    // The output's own row says so too: NaN in both everywhere is not a pass.
+    expect(edge.stdout).toMatch(/^ {2}\S+ +\S+ +\S+ +inconclusive {2}\(NaN in both at \d+\)$/m);
+    expect(edge.stdout).not.toMatch(/ pass {2}\(NaN in both/);
     const local = cli(['verify', MODEL, out, '--edge', '--local']);
     expect(local.code).toBe(0);
     expect(local.stdout).toMatch(/^pass \(local check only\)/m);
