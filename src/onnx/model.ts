@@ -1,7 +1,7 @@
 // Bytes ⇄ ModelProto. Decoding keeps unknown fields and proto2 presence, so a model that is read
 // and written without edits comes out byte-identical (docs/decisions.md: why onnx-buf).
-import { fromBinary, toBinary } from '@bufbuild/protobuf';
-import { ModelProtoSchema, type ModelProto } from 'onnx-buf';
+import { create, fromBinary, mergeFromBinary, toBinary } from '@bufbuild/protobuf';
+import { GraphProtoSchema, ModelProtoSchema, type ModelProto } from 'onnx-buf';
 import { locateDecodeFailure, overBudget, topLevelFields } from './wire-check';
 import { sniffFormat, sniffProtobuf } from './sniff';
 import { recordSpans } from './spans';
@@ -18,19 +18,115 @@ export class ModelReadError extends Error {
 }
 
 export function readModel(bytes: Uint8Array, fileName = 'the file'): ModelProto {
-  const other = sniffFormat(bytes, fileName);
-  if (other) throw new ModelReadError(`${fileName} is ${other.what}, not an ONNX model. ${other.advice}`, other.id);
-  // Refuse, saying why, what would freeze the page or exhaust its memory while decoding.
-  const tooMuch = overBudget(bytes);
-  if (tooMuch) throw new ModelReadError(`${fileName} ${tooMuch}`, 'too-large');
+  refuseEarly(bytes, fileName);
   let model: ModelProto;
   try {
     model = fromBinary(ModelProtoSchema, bytes, { readUnknownFields: true });
   } catch {
-    notOnnxProtobuf(bytes, fileName);
-    const where = locateDecodeFailure(bytes);
-    throw new ModelReadError(`${fileName} is not a readable ONNX model: ${where}`, 'corrupt-onnx');
+    decodeFailed(bytes, fileName);
   }
+  return finish(model, bytes, fileName);
+}
+
+/**
+ * readModel, giving the thread back between pieces of the graph: what the app uses, where decoding
+ * a 50,000-node graph in one go holds the page for 100–200 ms. Decoding a protobuf message from
+ * consecutive runs of its records one after the other (mergeFromBinary) gives what decoding it whole
+ * gives, so the graph is decoded a run of records at a time; tensor bytes stay views of `bytes`.
+ * Files it cannot split that way (no graph, a graph field twice, a malformed record) go to readModel.
+ */
+export async function readModelSliced(bytes: Uint8Array, fileName = 'the file', opts: { sliceMs?: number; runBytes?: number; signal?: AbortSignal } = {}): Promise<ModelProto> {
+  const sliceMs = opts.sliceMs ?? 30;
+  const runBytes = opts.runBytes ?? RUN_BYTES;
+  refuseEarly(bytes, fileName);
+  const top = records(bytes, 0, bytes.length);
+  const graphs = top?.filter((r) => r.field === GRAPH_FIELD) ?? [];
+  if (!top || graphs.length !== 1 || graphs[0]!.payload === undefined) return readModel(bytes, fileName);
+  const g = graphs[0]!;
+  const inside = records(bytes, g.payload!, g.end);
+  if (!inside) return readModel(bytes, fileName);
+  let model: ModelProto;
+  try {
+    // Everything but the graph (a few hundred bytes: versions, opsets, metadata), then the graph.
+    model = fromBinary(ModelProtoSchema, concatChunks(top.filter((r) => r !== g).map((r) => bytes.subarray(r.start, r.end))), { readUnknownFields: true });
+    const graph = create(GraphProtoSchema);
+    let since = performance.now();
+    for (let i = 0; i < inside.length;) {
+      // A run of records of at most ~1 MB (one big initializer is a run of its own).
+      let j = i + 1;
+      while (j < inside.length && inside[j]!.end - inside[i]!.start < runBytes) j++;
+      mergeFromBinary(GraphProtoSchema, graph, bytes.subarray(inside[i]!.start, inside[j - 1]!.end), { readUnknownFields: true });
+      i = j;
+      if (performance.now() - since >= sliceMs) {
+        await new Promise((resolve) => setTimeout(resolve, 0));
+        opts.signal?.throwIfAborted();
+        since = performance.now();
+      }
+    }
+    model.graph = graph;
+  } catch (e) {
+    if ((e as Error).name === 'AbortError') throw e;
+    decodeFailed(bytes, fileName);
+  }
+  return finish(model, bytes, fileName);
+}
+
+const GRAPH_FIELD = 7;
+const RUN_BYTES = 1 << 20;
+
+/** The top-level records of bytes[start, end): field, where the record starts and ends, and where a length-delimited payload starts. Undefined when malformed. */
+function records(b: Uint8Array, start: number, end: number): { field: number; start: number; end: number; payload?: number }[] | undefined {
+  const out: { field: number; start: number; end: number; payload?: number }[] = [];
+  let pos = start;
+  const varint = (): number => {
+    let v = 0;
+    for (let shift = 0; shift < 64; shift += 7) {
+      if (pos >= end) throw new RangeError('truncated varint');
+      const byte = b[pos++]!;
+      v += (byte & 0x7f) * 2 ** shift;
+      if (byte < 0x80) return v;
+    }
+    throw new RangeError('varint too long');
+  };
+  try {
+    while (pos < end) {
+      const at = pos;
+      const tag = varint();
+      const wt = tag % 8;
+      let payload: number | undefined;
+      if (wt === 0) varint();
+      else if (wt === 1) pos += 8;
+      else if (wt === 5) pos += 4;
+      else if (wt === 2) {
+        const len = varint();
+        payload = pos;
+        pos += len;
+      } else return undefined; // groups: not in ONNX, leave them to the one-piece decode
+      if (pos > end) return undefined;
+      out.push({ field: Math.floor(tag / 8), start: at, end: pos, payload });
+    }
+  } catch {
+    return undefined;
+  }
+  return out;
+}
+
+/** Refuses, saying why, what is not ONNX or would freeze the page or exhaust its memory while decoding. */
+function refuseEarly(bytes: Uint8Array, fileName: string): void {
+  const other = sniffFormat(bytes, fileName);
+  if (other) throw new ModelReadError(`${fileName} is ${other.what}, not an ONNX model. ${other.advice}`, other.id);
+  const tooMuch = overBudget(bytes);
+  if (tooMuch) throw new ModelReadError(`${fileName} ${tooMuch}`, 'too-large');
+}
+
+function decodeFailed(bytes: Uint8Array, fileName: string): never {
+  notOnnxProtobuf(bytes, fileName);
+  const where = locateDecodeFailure(bytes);
+  throw new ModelReadError(`${fileName} is not a readable ONNX model: ${where}`, 'corrupt-onnx');
+}
+
+/** The checks a decoded model must pass, then the byte ranges the zero-copy save reuses. */
+function finish(model: ModelProto, bytes: Uint8Array, fileName: string): ModelProto {
   if (!model.graph) {
     notOnnxProtobuf(bytes, fileName);
     if (model.irVersion > 0n && model.irVersion <= 100n) {
