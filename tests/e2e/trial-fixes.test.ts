@@ -47,6 +47,8 @@ async function settledViewport(page: Page): Promise<string> {
 describe('trial fixes in Chromium', () => {
   it('the selected node stays selected through Fix all, Undo and Redo, and the view does not jump', async () => {
     const { page, pageErrors } = await openApp(app);
+    // The sample is a column 13 nodes tall: a minimap of it would be a thin line, so there is none.
+    expect(await page.locator('.react-flow__minimap').count()).toBe(0);
     await openFixture(page, MINIFASNET, 'minifasnet-v2.onnx');
     await page.getByRole('combobox', { name: 'Target' }).selectOption('no-prelu');
     await searchSelect(page, 'Conv_9');
@@ -166,6 +168,13 @@ describe('trial fixes in Chromium', () => {
     await page.getByLabel('Open model').setInputFiles({ name: 'if-plural.onnx', mimeType: 'application/octet-stream', buffer: Buffer.from(bytes) });
     await expect.poll(() => page.locator('.toolbar .file-name').textContent()).toBe('if-plural.onnx');
     await graphReady(page);
+    // A small graph about as wide as tall has its minimap, small and out of the fitted graph's way.
+    const map = await page.locator('.react-flow__minimap').boundingBox();
+    expect(map!.width).toBeLessThanOrEqual(160);
+    for (const n of await page.locator('.react-flow__node').all()) {
+      const b = (await n.boundingBox())!;
+      expect(b.x + b.width <= map!.x || b.y + b.height <= map!.y, 'a node under the minimap').toBe(true);
+    }
     await page.locator('.react-flow__node', { hasText: 'branch' }).click();
     await expect.poll(() => page.locator('.panel.details button', { hasText: 'Open ' }).allTextContents()).toEqual(['Open then_branch (2 nodes)', 'Open else_branch (1 node)']);
     expect(pageErrors).toEqual([]);
