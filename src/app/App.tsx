@@ -63,6 +63,13 @@ function LoadProgress() {
   const loading = useStore((s) => s.loading);
   const targetName = useStore((s) => s.targetProfile(s.targetId).name);
   if (!loading) return null;
+  if (loading.decoding) {
+    return (
+      <div className="loading-bar">
+        <label>Reading the graph of {loading.name}… <progress aria-label={`Reading the graph of ${loading.name}`} /></label>
+      </div>
+    );
+  }
   if (loading.checking) {
     return (
       <div className="loading-bar">

@@ -40,7 +40,7 @@ export async function openFiles(files: readonly File[]): Promise<number> {
     if (useStore.getState().loading?.cancel !== loading.cancel) return 0; // another file was chosen meanwhile
     useStore.setState({ loading: undefined });
   }
-  useStore.getState().open(bytes, model.name, data.map((f) => blobDataFile(f, f.name)));
+  await useStore.getState().open(bytes, model.name, data.map((f) => blobDataFile(f, f.name)));
   return otherModels.length;
 }
 

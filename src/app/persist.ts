@@ -275,7 +275,7 @@ export async function restoreSession(replaceable: () => boolean = () => true): P
     if (!replaceable()) return false;
     const models = new Map<string, ModelProto>();
     const st = useStore.getState();
-    st.open(originalBytes, saved.fileName);
+    await st.open(originalBytes, saved.fileName);
     const opened = useStore.getState();
     if (opened.original !== originalBytes || !opened.model) throw new Error(opened.error ?? 'the kept model did not open');
     models.set(saved.original, opened.model);

@@ -2,7 +2,7 @@
 // core modules; this file only calls them and keeps the results.
 import { create } from 'zustand';
 import type { ModelProto } from 'onnx-buf';
-import { readModel, saveModelChunks, ModelReadError } from '../onnx/model';
+import { readModel, readModelSliced, saveModelChunks, ModelReadError } from '../onnx/model';
 import { connectDataFiles, externalLocations, type DataFile } from '../onnx/external';
 import { graphAt, isFunctionStep, nodeId, parseNodeId, type GraphPath, type PathStep } from '../graph/scope';
 import { checkModel, checkModelSliced, type Finding } from '../targets/check';
@@ -24,9 +24,10 @@ interface Snapshot {
 export interface AppState {
   /**
    * A file being read (big files: with progress and Cancel, set by files.ts), or a big graph being
-   * checked after it opened (`checking`; no progress, no Cancel: it takes well under a second).
+   * decoded or checked after it is read (`decoding`, `checking`; no progress, no Cancel: each takes
+   * well under a second).
    */
-  loading?: { name: string; loaded: number; total: number; cancel?(): void; checking?: boolean };
+  loading?: { name: string; loaded: number; total: number; cancel?(): void; checking?: boolean; decoding?: boolean };
   fileName?: string;
   /** The bytes as opened: saved as they are while nothing has changed. */
   original?: Uint8Array;
@@ -53,7 +54,7 @@ export interface AppState {
   compareIds: string[];
 
   /** `dataFiles`: external data files picked or dropped with the model (see src/onnx/external.ts). */
-  open(bytes: Uint8Array, fileName: string, dataFiles?: DataFile[]): void;
+  open(bytes: Uint8Array, fileName: string, dataFiles?: DataFile[]): Promise<void>;
   setTarget(id: string): void;
   select(id: string | undefined, focus?: boolean): void;
   enterGraph(path: GraphPath): void;
@@ -156,6 +157,11 @@ export function carrySelection(before: ModelProto, after: ModelProto, id: string
   }
 }
 
+/** Files from this size are decoded in slices (readModelSliced): a 10,000-node graph is ~1.4 MB. */
+const SLICED_READ_FROM = 1 << 20;
+/** Counts open() calls, so a slow decode does not replace a file opened after it. */
+let openSeq = 0;
+
 /** Graphs from this many nodes (all graphs and functions together) are checked in slices when opened. */
 const SLICED_FROM = 3000;
 
@@ -240,9 +246,22 @@ const target = (id: string) => get().customTargets.find((t) => t.id === id) ?? f
     sideTab: 'findings',
     compareIds: ['onnxruntime', 'tensorrt-8'],
 
-    open(bytes, fileName, dataFiles = []) {
+    async open(bytes, fileName, dataFiles = []) {
+      const seq = ++openSeq;
       try {
-        const model = readModel(bytes, fileName);
+        let model: ModelProto;
+        if (bytes.length < SLICED_READ_FROM) model = readModel(bytes, fileName);
+        else {
+          // A big graph decodes a run of records at a time, so the page keeps answering; the canvas
+          // is not ready meanwhile (loading), and a file opened meanwhile wins.
+          set({ loading: { name: fileName, loaded: 0, total: 0, decoding: true } });
+          try {
+            model = await readModelSliced(bytes, fileName);
+          } finally {
+            if (get().loading?.decoding) set({ loading: undefined });
+          }
+          if (seq !== openSeq) return;
+        }
         const data = connectDataFiles(model, fileName, dataFiles);
         set({
           fileName, original: bytes, model, past: [], future: [], selected: undefined, viewPath: [], filter: undefined, downloadedAt: undefined, noticeNotes: undefined,
@@ -258,7 +277,7 @@ const target = (id: string) => get().customTargets.find((t) => t.id === id) ?? f
       } catch (e) {
         // The model the user had stays open: a bad file only costs a message.
         const message = e instanceof ModelReadError ? e.message : `${fileName} could not be opened: ${(e as Error).message}`;
-        set({ error: message });
+        if (seq === openSeq) set({ error: message });
       }
     },
 

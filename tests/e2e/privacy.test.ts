@@ -107,7 +107,8 @@ describe('nothing leaves the machine', () => {
     // And the browser itself refuses a connection elsewhere, whatever the page's code would try.
     const attempt = await page.evaluate(() => fetch('https://example.com/upload', { method: 'POST', body: 'model' }).then(() => 'sent', () => 'blocked'));
     expect(attempt).toBe('blocked');
-    expect(await violations(page)).toEqual(['connect-src https://example.com/upload']);
+    // The violation event is queued as its own task, not before fetch's rejection: wait for it.
+    await expect.poll(() => violations(page)).toEqual(['connect-src https://example.com/upload']);
     await context.close();
   });
 });
