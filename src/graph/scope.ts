@@ -195,11 +195,27 @@ function functionIndex(model: ModelProto, fnIndex: number, seen: ReadonlySet<num
   return indexGraph(functionGraph(proto), [functionStep(fnIndex)], undefined, { index: fnIndex, proto }, callSiteTypes(model, fnIndex, seen));
 }
 
+/**
+ * The main graph's index, for the last two main graphs asked about: opening a model indexes it for
+ * the check and again for the canvas (50,000 nodes: ~50 ms each). Indexes are never changed after
+ * they are built, and a graph is a value (edits make new ones), so sharing one is safe; only two are
+ * kept, so models held for undo do not keep theirs.
+ */
+const recentRoots: { graph: GraphProto; index: GraphIndex }[] = [];
+function mainIndex(graph: GraphProto): GraphIndex {
+  const hit = recentRoots.find((r) => r.graph === graph);
+  if (hit) return hit.index;
+  const index = indexGraph(graph);
+  recentRoots.unshift({ graph, index });
+  recentRoots.length = Math.min(recentRoots.length, 2);
+  return index;
+}
+
 /** Index of the graph at `path`, with its chain of enclosing scopes. */
 export function indexAt(model: ModelProto, path: GraphPath): GraphIndex {
   const fn = functionOf(path);
   const start = fn === undefined ? 0 : 1;
-  let index = fn === undefined ? indexGraph(model.graph!) : functionIndex(model, fn);
+  let index = fn === undefined ? mainIndex(model.graph!) : functionIndex(model, fn);
   for (let i = start; i < path.length; i++) index = indexGraph(graphAt(model, path.slice(0, i + 1)), path.slice(0, i + 1), index);
   return index;
 }
@@ -218,7 +234,7 @@ function graphTree(root: GraphIndex, out: GraphIndex[]): void {
 /** Every graph of the model, main graph first, each with its scope chain; then each function body's tree. */
 export function allGraphs(model: ModelProto): GraphIndex[] {
   const out: GraphIndex[] = [];
-  if (model.graph) graphTree(indexGraph(model.graph), out);
+  if (model.graph) graphTree(mainIndex(model.graph), out);
   model.functions.forEach((_, i) => graphTree(functionIndex(model, i), out));
   return out;
 }

@@ -60,6 +60,11 @@ export function graphView(scope: GraphIndex): GraphView {
   const inputId = (name: string) => `in:${name}`;
   const outerId = (name: string) => `outer:${name}`;
   const outer = new Set<string>();
+  // Labels are worked out when first read: a big graph draws a few dozen of its edges, not 50,000.
+  const edge = (id: string, source: string, target: string, tensor: string): ViewEdge => {
+    let label: string | undefined;
+    return { id, source, target, get label() { return (label ??= tensorLabel(scope, tensor)); } };
+  };
   for (const v of scope.graph.input) {
     if (!scope.initializers.has(v.name)) nodes.push({ id: inputId(v.name), kind: 'input', label: v.name });
   }
@@ -83,7 +88,7 @@ export function graphView(scope: GraphIndex): GraphView {
           nodes.push({ id: source, kind: 'outer', label: input });
         }
       }
-      if (source) edges.push({ id: `${source}->${id}:${input}`, source, target: id, label: tensorLabel(scope, input) });
+      if (source) edges.push(edge(`${source}->${id}:${input}`, source, id, input));
     }
   });
   for (const v of scope.graph.output) {
@@ -91,7 +96,7 @@ export function graphView(scope: GraphIndex): GraphView {
     nodes.push({ id, kind: 'output', label: v.name });
     const p = scope.producer.get(v.name);
     const source = p !== undefined ? nodeId(scope.path, p) : scope.inputs.has(v.name) ? inputId(v.name) : undefined;
-    if (source) edges.push({ id: `${source}->${id}`, source, target: id, label: tensorLabel(scope, v.name) });
+    if (source) edges.push(edge(`${source}->${id}`, source, id, v.name));
   }
   return { nodes, edges };
 }
