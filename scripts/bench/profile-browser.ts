@@ -79,6 +79,40 @@ try {
   };
   print('inclusive', incl);
   print('self', self);
+
+  // Busy stretches (consecutive samples in JavaScript or GC, split at "(idle)" and "(program)", the
+  // event loop's own time): roughly the main thread's tasks,
+  // each with the functions it spent most in — which single task breaks the 100 ms goal, and why.
+  const stretches: { ms: number; ids: number[] }[] = [];
+  let cur: { ms: number; ids: number[] } | undefined;
+  profile.samples.forEach((id, i) => {
+    const us = profile.timeDeltas[i] ?? 0;
+    const fname = byId.get(id)!.callFrame.functionName;
+    if (fname === '(idle)' || fname === '(program)') {
+      if (cur) stretches.push(cur);
+      cur = undefined;
+      return;
+    }
+    cur ??= { ms: 0, ids: [] };
+    cur.ms += us / 1000;
+    cur.ids.push(id);
+  });
+  if (cur) stretches.push(cur);
+  console.log('\nbusy stretches over 50 ms (ms, then the functions most of it was spent in)');
+  for (const st of stretches.filter((x) => x.ms > 50)) {
+    const inside = new Map<string, number>();
+    for (const id of st.ids) {
+      const seen = new Set<string>();
+      for (let x: number | undefined = id; x !== undefined; x = parent.get(x)) {
+        const k = key(x);
+        if (seen.has(k) || k.startsWith('(')) continue;
+        seen.add(k);
+        inside.set(k, (inside.get(k) ?? 0) + 1);
+      }
+    }
+    const names = [...inside].sort((a, b) => b[1] - a[1]).slice(0, 8).map(([k, n]) => `${k.split(' ')[0]} ${Math.round((100 * n) / st.ids.length)}%`);
+    console.log(`${st.ms.toFixed(0).padStart(7)}  ${names.join(', ')}`);
+  }
 } finally {
   await browser.close();
   server.close();
