@@ -54,32 +54,47 @@ function isComputedOutside(scope: GraphIndex, name: string): boolean {
   return false;
 }
 
+/**
+ * An edge whose label is worked out when first read: a big graph draws a few dozen of its 50,000
+ * edges. A class, not an object literal with a getter: those cost a closure and an accessor per
+ * edge, and the garbage collector most of graphView's time.
+ */
+class TensorEdge implements ViewEdge {
+  #label?: string;
+  readonly #scope: GraphIndex;
+  constructor(readonly id: string, readonly source: string, readonly target: string, readonly tensor: string, scope: GraphIndex) {
+    this.#scope = scope;
+  }
+  get label(): string {
+    return (this.#label ??= tensorLabel(this.#scope, this.tensor));
+  }
+}
+
 export function graphView(scope: GraphIndex): GraphView {
   const nodes: ViewNode[] = [];
   const edges: ViewEdge[] = [];
   const inputId = (name: string) => `in:${name}`;
   const outerId = (name: string) => `outer:${name}`;
   const outer = new Set<string>();
-  // Labels are worked out when first read: a big graph draws a few dozen of its edges, not 50,000.
-  const edge = (id: string, source: string, target: string, tensor: string): ViewEdge => {
-    let label: string | undefined;
-    return { id, source, target, get label() { return (label ??= tensorLabel(scope, tensor)); } };
-  };
+  const edge = (id: string, source: string, target: string, tensor: string): ViewEdge => new TensorEdge(id, source, target, tensor, scope);
   for (const v of scope.graph.input) {
     if (!scope.initializers.has(v.name)) nodes.push({ id: inputId(v.name), kind: 'input', label: v.name });
   }
-  scope.graph.node.forEach((n, i) => {
-    if (isWeightNode(scope, i)) return;
-    const id = nodeId(scope.path, i);
-    const subs = subgraphsOf(n, i).map(({ step }) => ({ step, label: step.index === undefined ? step.attr : `${step.attr}[${step.index}]` }));
+  // A hot loop on big graphs: ids from one path key, no per-node sets or subgraph lists.
+  const key = pathKey(scope.path);
+  const idOf = (i: number) => (key ? `${key}/${i}` : String(i));
+  const nodesIn = scope.graph.node;
+  for (let i = 0; i < nodesIn.length; i++) {
+    const n = nodesIn[i]!;
+    if (isWeightNode(scope, i)) continue;
+    const id = idOf(i);
+    const subs = n.attribute.length ? subgraphsOf(n, i).map(({ step }) => ({ step, label: step.index === undefined ? step.attr : `${step.attr}[${step.index}]` })) : [];
     nodes.push({ id, kind: 'op', label: displayName(n, i), opType: n.opType, domain: n.domain === 'ai.onnx' ? '' : n.domain, index: i, subgraphs: subs.length ? subs : undefined });
-    const seen = new Set<string>();
-    for (const input of n.input) {
-      if (!input || seen.has(input)) continue;
-      seen.add(input);
+    n.input.forEach((input, k) => {
+      if (!input || n.input.indexOf(input) !== k) return; // one edge per tensor, however often it is read
       const p = scope.producer.get(input);
       let source: string | undefined;
-      if (p !== undefined) source = isWeightNode(scope, p) ? undefined : nodeId(scope.path, p);
+      if (p !== undefined) source = isWeightNode(scope, p) ? undefined : idOf(p);
       else if (scope.inputs.has(input) && !scope.initializers.has(input)) source = inputId(input);
       else if (!scope.initializers.has(input) && scope.parent && isComputedOutside(scope, input)) {
         source = outerId(input);
@@ -89,13 +104,13 @@ export function graphView(scope: GraphIndex): GraphView {
         }
       }
       if (source) edges.push(edge(`${source}->${id}:${input}`, source, id, input));
-    }
-  });
+    });
+  }
   for (const v of scope.graph.output) {
     const id = `out:${v.name}`;
     nodes.push({ id, kind: 'output', label: v.name });
     const p = scope.producer.get(v.name);
-    const source = p !== undefined ? nodeId(scope.path, p) : scope.inputs.has(v.name) ? inputId(v.name) : undefined;
+    const source = p !== undefined ? idOf(p) : scope.inputs.has(v.name) ? inputId(v.name) : undefined;
     if (source) edges.push(edge(`${source}->${id}`, source, id, v.name));
   }
   return { nodes, edges };
