@@ -10,20 +10,27 @@ import { useFileDrop, openFile } from './files';
 
 const SAMPLE = 'sample-prelu.onnx';
 
-export function App() {
+/** `restoring` resolves to whether the model kept from the last visit was restored (persist.ts). */
+export function App({ restoring = Promise.resolve(false) }: { restoring?: Promise<boolean> }) {
   const model = useStore((s) => s.model);
   const dragging = useFileDrop();
 
-  // First run: open the bundled sample so the whole flow can be tried at once.
+  // First run: open the bundled sample so the whole flow can be tried at once. Not before the kept
+  // model is restored or known to be absent: a kept model of 1 MB or more decodes in slices, and
+  // the sample arriving meanwhile would win over it.
   useEffect(() => {
     if (useStore.getState().model) return;
     const ctrl = new AbortController();
-    fetch(`${import.meta.env.BASE_URL}${SAMPLE}`, { signal: ctrl.signal })
-      .then((r) => (r.ok ? r.arrayBuffer() : Promise.reject(new Error(`HTTP ${r.status}`))))
-      .then((buf) => { if (!useStore.getState().model) useStore.getState().open(new Uint8Array(buf), SAMPLE); })
+    const sample = fetch(`${import.meta.env.BASE_URL}${SAMPLE}`, { signal: ctrl.signal })
+      .then((r) => (r.ok ? r.arrayBuffer() : Promise.reject(new Error(`HTTP ${r.status}`))));
+    Promise.all([sample, restoring])
+      .then(([buf, restored]) => {
+        const s = useStore.getState();
+        if (!restored && !s.model && !s.loading && !ctrl.signal.aborted) void s.open(new Uint8Array(buf), SAMPLE);
+      })
       .catch(() => { /* no sample: the empty state says how to open a model */ });
     return () => ctrl.abort();
-  }, []);
+  }, [restoring]);
 
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {

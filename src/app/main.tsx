@@ -8,14 +8,14 @@ import { startPersistence } from './persist';
 import { registerServiceWorker } from './offline';
 
 // The kept model (IndexedDB) is restored, and every step kept from then on (src/app/persist.ts).
-void startPersistence();
+const restoring = startPersistence();
 // Offline once loaded: the service worker caches the whole build (src/app/offline.ts, public/sw.js).
 registerServiceWorker();
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>
     <Recover>
-      <App />
+      <App restoring={restoring} />
     </Recover>
   </StrictMode>,
 );

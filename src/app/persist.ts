@@ -277,6 +277,8 @@ export async function restoreSession(replaceable: () => boolean = () => true): P
     const st = useStore.getState();
     await st.open(originalBytes, saved.fileName);
     const opened = useStore.getState();
+    // A big model decodes in slices: a file the user opened meanwhile wins, and the kept one steps aside.
+    if (opened.original !== originalBytes && !replaceable()) return false;
     if (opened.original !== originalBytes || !opened.model) throw new Error(opened.error ?? 'the kept model did not open');
     models.set(saved.original, opened.model);
     const modelFor = async (id: string) => {
@@ -320,8 +322,9 @@ const SAMPLE = 'sample-prelu.onnx';
 /**
  * Restores the kept session (unless the user has opened something meanwhile), then keeps every
  * step; warns before a tab with undownloaded edits closes. Call once, before the first render.
+ * Resolves to whether a kept model was restored (the sample waits for it: see App).
  */
-export function startPersistence(): Promise<void> {
+export function startPersistence(): Promise<boolean> {
   // Downloads mark the present model as saved by the user.
   const download = useStore.getState().download;
   useStore.setState({
@@ -349,8 +352,9 @@ export function startPersistence(): Promise<void> {
     return s.original === before || (s.fileName === SAMPLE && s.past.length === 0);
   };
   return (async () => {
+    let restored = false;
     try {
-      await restoreSession(replaceable);
+      restored = await restoreSession(replaceable);
     } catch (e) {
       // No IndexedDB (some private modes): say so once there is work to lose.
       keepProblem = `This browser does not let OpFit keep the model between visits (${(e as Error).message})`;
@@ -361,5 +365,6 @@ export function startPersistence(): Promise<void> {
       }
     });
     scheduleSave(0);
+    return restored;
   })();
 }
