@@ -5,11 +5,12 @@ import {
   type Edge,
 } from '@xyflow/react';
 import { useStore } from './store';
-import { indexAt, isFunctionStep, nodeId, pathKey, type GraphPath } from '../graph/scope';
+import { indexAt, indexAtSteps, isFunctionStep, nodeId, pathKey, type GraphPath } from '../graph/scope';
+import { runStepsSliced } from '../steps';
 import type { ModelProto } from 'onnx-buf';
-import { graphView, type GraphView } from '../graph/view';
+import { graphViewSteps, type GraphView } from '../graph/view';
 import {
-  defaultExpanded, groupPathOf, groupsFor, insideCounts, visibleView,
+  defaultExpanded, groupPathOf, groupsForSteps, insideCounts, visibleView,
   type Grouping, type VisibleView,
 } from '../graph/collapse';
 import type { Positions } from '../graph/layout';
@@ -67,28 +68,34 @@ export function Canvas() {
   const origin = useStore((s) => s.original);
   const { fitView, setCenter, setViewport, getViewport } = useReactFlow();
 
-  // The view and its groups are built in tasks of their own, after the one that opened or edited
-  // the model (and checked it): on a 50,000-node graph, ~0.2 s out of that task.
+  // The view and its groups are built in steps after the task that opened or edited the model (and
+  // checked it), the thread given back every few milliseconds: on a 50,000-node graph they take ~0.2 s.
   const [built, setBuilt] = useState<Built>();
   // Grouped or whole, per graph of the opened file: decided when the graph is first shown, kept
   // through edits, undo and redo (an edit's new names must not regroup the graph under the user).
   const decided = useRef<{ origin?: Uint8Array; grouped: Map<string, boolean> }>({ grouped: new Map() });
   useEffect(() => {
     if (built && built.model === model && built.path === viewPath) return;
-    // Two tasks, the view and then its groups: ~80 ms each on a 50,000-node graph.
-    let t = setTimeout(() => {
-      const index = indexAt(model, viewPath);
-      const view = graphView(index);
-      t = setTimeout(() => {
-        if (decided.current.origin !== origin) decided.current = { origin, grouped: new Map() };
-        const k = pathKey(viewPath);
-        // Small views are drawn whole, as they always were; big ones a level at a time (src/graph/collapse.ts).
-        const grouping = groupsFor(view, index.graph.node, decided.current.grouped.get(k));
+    if (decided.current.origin !== origin) decided.current = { origin, grouped: new Map() };
+    const k = pathKey(viewPath);
+    const run = new AbortController();
+    function* build() {
+      const index = yield* indexAtSteps(model, viewPath);
+      const view = yield* graphViewSteps(index);
+      // Small views are drawn whole, as they always were; big ones a level at a time (src/graph/collapse.ts).
+      const grouping = yield* groupsForSteps(view, index.graph.node, decided.current.grouped.get(k));
+      return { view, grouping };
+    }
+    runStepsSliced(build(), { signal: run.signal }).then(
+      ({ view, grouping }) => {
         decided.current.grouped.set(k, grouping !== undefined);
         setBuilt({ model, origin, path: viewPath, view, grouping });
-      });
-    });
-    return () => clearTimeout(t);
+      },
+      (e: Error) => {
+        if (!run.signal.aborted) useStore.setState({ error: `The graph could not be drawn: ${e.message}` });
+      },
+    );
+    return () => run.abort();
   }, [model, viewPath]); // eslint-disable-line react-hooks/exhaustive-deps
   const current = built && built.model === model && built.path === viewPath;
   const view = built?.view ?? EMPTY_VIEW;

@@ -14,6 +14,7 @@ import { findForm } from '../rewrites/registry';
 import { fuseAll } from '../rewrites/fuse-all';
 import { loadCustomTargets, saveCustomTargets } from './custom-targets';
 import { rewriteBlockers } from '../graph/validate';
+import { yieldToPage } from '../steps';
 
 interface Snapshot {
   model: ModelProto;
@@ -257,7 +258,7 @@ const target = (id: string) => get().customTargets.find((t) => t.id === id) ?? f
           set({ loading: { name: fileName, loaded: 0, total: 0, decoding: true } });
           try {
             model = await readModelSliced(bytes, fileName);
-            await new Promise((resolve) => setTimeout(resolve, 0)); // what follows is a task of its own
+            await yieldToPage(); // what follows is a task of its own
           } finally {
             if (get().loading?.decoding) set({ loading: undefined });
           }

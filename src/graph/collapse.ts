@@ -5,6 +5,7 @@
 // canvas draws `visibleView()`: every collapsed group is one box, edges between boxes aggregated.
 // Pure data: no DOM, no React.
 import type { GraphView, ViewEdge, ViewNode } from './view';
+import { runSteps, type Steps } from '../steps';
 
 /** Views with at most this many nodes are drawn whole: grouping is not worth an extra click. */
 export const EXPAND_ALL_MAX = 1000;
@@ -117,10 +118,21 @@ interface Trie {
  * indexed as ViewNode.index: their names give the scopes.
  */
 export function buildGroups(view: GraphView, graphNodes: readonly { name: string }[]): Grouping {
+  return runSteps(buildGroupsSteps(view, graphNodes));
+}
+
+/** Items handled between two yields of buildGroupsSteps. */
+const ITEMS_PER_STEP = 5000;
+
+/** buildGroups in steps (src/graph/steps.ts): a 50,000-node view takes ~100 ms in all. */
+export function* buildGroupsSteps(view: GraphView, graphNodes: readonly { name: string }[]): Steps<Grouping> {
+  let work = 0;
+  const due = () => ++work % ITEMS_PER_STEP === 0;
   const N = view.nodes.length;
   const root: Trie = { segment: '', children: new Map(), members: [], size: 0, first: 0 };
   const loose: number[] = []; // inputs, outputs, outer tensors: never grouped
   for (let i = 0; i < N; i++) {
+    if (due()) yield;
     const v = view.nodes[i]!;
     if (v.kind !== 'op') { loose.push(i); continue; }
     const name = v.index !== undefined ? graphNodes[v.index]?.name ?? '' : '';
@@ -137,8 +149,10 @@ export function buildGroups(view: GraphView, graphNodes: readonly { name: string
 
   // Trie → drafts: a scope of one node is no group (its node goes to the enclosing one); a scope
   // holding nothing but one sub-scope is merged with it ("encoder/layer.3").
-  const toItems = (t: Trie, prefix: string): Item[] => {
+  const toItems = function* (t: Trie, prefix: string): Steps<Item[]> {
     const items: Item[] = t.members.map((node) => ({ node }));
+    work += items.length;
+    if (due()) yield;
     for (const c of t.children.values()) {
       let label = c.segment;
       let at = c;
@@ -147,13 +161,13 @@ export function buildGroups(view: GraphView, graphNodes: readonly { name: string
         label += `/${at.segment}`;
       }
       const key = prefix ? `${prefix}/${label}` : label;
-      const inner = toItems(at, key);
+      const inner = yield* toItems(at, key);
       if (c.size < 2) items.push(...inner);
       else items.push({ draft: { kind: 'scope', label, key: `s:${key}`, items: inner, size: c.size, first: c.first } });
     }
     return items.sort((a, b) => firstOf(a) - firstOf(b));
   };
-  let topItems = toItems(root, '');
+  let topItems = yield* toItems(root, '');
   // One scope around everything ("model/…", "/module/…") says nothing: its contents are the top.
   while (topItems.length === 1 && 'draft' in topItems[0]!) topItems = topItems[0].draft.items;
 
@@ -166,9 +180,9 @@ export function buildGroups(view: GraphView, graphNodes: readonly { name: string
     return c;
   };
 
-  const subdivide = (items: Item[], key: string): Item[] => {
+  const subdivide = function* (items: Item[], key: string): Steps<Item[]> {
     let out = items;
-    if (out.length > MAX_ITEMS) out = repeats(out, key);
+    if (out.length > MAX_ITEMS) out = yield* repeats(out, key);
     return chunked(out, key);
   };
   const chunked = (items: Item[], key: string): Item[] => {
@@ -188,7 +202,7 @@ export function buildGroups(view: GraphView, graphNodes: readonly { name: string
   const itemLabel = (it: Item) => ('node' in it ? view.nodes[it.node]!.label : it.draft.label);
 
   /** Consecutive runs of the same op-type sequence among the level's nodes become 'repeat' groups. */
-  const repeats = (items: Item[], key: string): Item[] => {
+  const repeats = function* (items: Item[], key: string): Steps<Item[]> {
     const codes = items.map((it) => ('node' in it ? codeOf(it.node) : -1 - firstOf(it)));
     const n = codes.length;
     const out: Item[] = [];
@@ -197,6 +211,7 @@ export function buildGroups(view: GraphView, graphNodes: readonly { name: string
       return true;
     };
     for (let i = 0; i < n;) {
+      if (due()) yield;
       let best = { p: 0, k: 0 };
       for (let p = 1; p <= MAX_PERIOD && i + 2 * p <= n; p++) {
         let ok = true;
@@ -235,27 +250,29 @@ export function buildGroups(view: GraphView, graphNodes: readonly { name: string
   const list: Group[] = [];
   const parentIx: number[] = [];
   const nodeGroup = new Int32Array(N).fill(-1);
-  const emit = (d: Draft, parent: number): string => {
+  const emit = function* (d: Draft, parent: number): Steps<string> {
     const id = `g:${d.key}`;
     const ix = list.length;
-    const items = d.items.length > MAX_ITEMS ? subdivide(d.items, d.key) : d.items;
+    const items = d.items.length > MAX_ITEMS ? yield* subdivide(d.items, d.key) : d.items;
     const g: Group = { id, kind: d.kind, label: d.label, ...(parent >= 0 ? { parent: list[parent]!.id } : {}), items: [], size: d.size };
     groups.set(id, g);
     list.push(g);
     parentIx.push(parent);
     for (const it of items) {
+      if (due()) yield;
       if ('node' in it) {
         const v = view.nodes[it.node]!;
         g.items.push(v.id);
         groupOf.set(v.id, id);
         nodeGroup[it.node] = ix;
-      } else g.items.push(emit(it.draft, ix));
+      } else g.items.push(yield* emit(it.draft, ix));
     }
     return id;
   };
   const top: string[] = [];
-  const all = [...loose.map((node): Item => ({ node })), ...subdivide(topItems, 'top')].sort((a, b) => firstOf(a) - firstOf(b));
-  for (const it of all) top.push('node' in it ? view.nodes[it.node]!.id : emit(it.draft, -1));
+  const all = [...loose.map((node): Item => ({ node })), ...(yield* subdivide(topItems, 'top'))].sort((a, b) => firstOf(a) - firstOf(b));
+  for (const it of all) top.push('node' in it ? view.nodes[it.node]!.id : yield* emit(it.draft, -1));
+  yield;
   const position = new Map<string, number>();
   view.nodes.forEach((v, i) => position.set(v.id, i));
   return { groups, top, groupOf, [INTERNAL]: { view, list, parentIx: Int32Array.from(parentIx), nodeGroup, position } };
@@ -269,10 +286,15 @@ export function buildGroups(view: GraphView, graphNodes: readonly { name: string
  * does not switch a graph drawn whole to groups, or back, under the user's eyes.
  */
 export function groupsFor(view: GraphView, graphNodes: readonly { name: string }[], grouped?: boolean): Grouping | undefined {
+  return runSteps(groupsForSteps(view, graphNodes, grouped));
+}
+
+/** groupsFor in steps (src/graph/steps.ts). */
+export function* groupsForSteps(view: GraphView, graphNodes: readonly { name: string }[], grouped?: boolean): Steps<Grouping | undefined> {
   if (grouped === false) return undefined;
-  if (grouped === true) return buildGroups(view, graphNodes);
+  if (grouped === true) return yield* buildGroupsSteps(view, graphNodes);
   if (view.nodes.length <= EXPAND_ALL_MAX) return undefined;
-  const g = buildGroups(view, graphNodes);
+  const g = yield* buildGroupsSteps(view, graphNodes);
   if (view.nodes.length <= UNSCOPED_EXPAND_ALL_MAX && ![...g.groups.values()].some((x) => x.kind === 'scope')) return undefined;
   return g;
 }

@@ -19,6 +19,7 @@ import {
   type TypeProto,
   type ValueInfoProto,
 } from 'onnx-buf';
+import { runSteps, type Steps } from '../steps';
 
 /** A step into a node's graph attribute (an If branch, a Loop or Scan body). */
 export interface SubgraphStep {
@@ -97,6 +98,20 @@ export function indexGraph(
   fn?: GraphIndex['fn'],
   extraTypes?: readonly ValueInfoProto[],
 ): GraphIndex {
+  return runSteps(indexGraphSteps(graph, path, parent, fn, extraTypes));
+}
+
+/** Nodes indexed between two yields of indexGraphSteps (50,000 nodes take ~50–100 ms). */
+const INDEX_NODES_PER_STEP = 10_000;
+
+/** indexGraph in steps (src/graph/steps.ts). */
+export function* indexGraphSteps(
+  graph: GraphProto,
+  path: GraphPath = [],
+  parent?: GraphIndex,
+  fn?: GraphIndex['fn'],
+  extraTypes?: readonly ValueInfoProto[],
+): Steps<GraphIndex> {
   const producer = new Map<string, number>();
   const consumers = new Map<string, number[]>();
   // A hot loop on big graphs (50,000 nodes): no per-node sets or arrays. A node is listed once per
@@ -113,6 +128,7 @@ export function indexGraph(
     for (const o of n.output) if (o) producer.set(o, i);
     for (const name of n.input) use(name, i);
     if (n.attribute.length) for (const name of subgraphOuterNames(n)) use(name, i);
+    if ((i + 1) % INDEX_NODES_PER_STEP === 0) yield;
   }
   const typed = new Map<string, ValueInfoProto>();
   for (const v of extraTypes ?? []) typed.set(v.name, v);
@@ -203,12 +219,30 @@ function functionIndex(model: ModelProto, fnIndex: number, seen: ReadonlySet<num
  */
 const recentRoots: { graph: GraphProto; index: GraphIndex }[] = [];
 function mainIndex(graph: GraphProto): GraphIndex {
+  return runSteps(mainIndexOf(graph));
+}
+
+function* mainIndexOf(graph: GraphProto): Steps<GraphIndex> {
   const hit = recentRoots.find((r) => r.graph === graph);
   if (hit) return hit.index;
-  const index = indexGraph(graph);
+  const index = yield* indexGraphSteps(graph);
   recentRoots.unshift({ graph, index });
   recentRoots.length = Math.min(recentRoots.length, 2);
   return index;
+}
+
+/**
+ * Indexes the model's main graph in steps, into the cache every later indexAt/allGraphs of this
+ * model reads: the app warms it this way so that no single task indexes a big graph.
+ */
+export function* mainIndexSteps(model: ModelProto): Steps<GraphIndex | undefined> {
+  return model.graph ? yield* mainIndexOf(model.graph) : undefined;
+}
+
+/** indexAt in steps: the main graph's index may have to be built (see mainIndexSteps). */
+export function* indexAtSteps(model: ModelProto, path: GraphPath): Steps<GraphIndex> {
+  if (functionOf(path) === undefined && model.graph) yield* mainIndexOf(model.graph);
+  return indexAt(model, path);
 }
 
 /** Index of the graph at `path`, with its chain of enclosing scopes. */

@@ -9,6 +9,7 @@ import type { Finding } from '../targets/check';
 import type { FindingStatus } from '../targets/types';
 import { NEWEST_KNOWN_OPSET, OPSET_HISTORY } from '../onnx/opset-history';
 import { allGraphs, displayName, nodeId, pathKey, resolveTensor, type GraphIndex, type GraphPath } from './scope';
+import type { Steps } from '../steps';
 
 /** The `op` of every model-level finding, so nothing takes it for a finding about the node's op (fixAll picks PRelu ones). */
 export const MODEL_CHECK = 'model check';
@@ -115,12 +116,14 @@ function* computeFindings(model: ModelProto, given?: GraphIndex[]): Generator<vo
   const domainsSeen = new Map<string, { scope: GraphIndex; index: number; count: number }>();
   for (const scope of scopes) {
     const big = scope.graph.node.length > NODES_PER_STEP;
-    checkNames(scope, out);
-    if (big) yield;
+    // The passes over a big graph yield between their parts too (each ~15–40 ms at 50,000 nodes).
+    const pause = function* () { if (big) yield; };
+    yield* checkNames(scope, out, pause);
+    yield* pause();
     checkInputs(scope, out);
-    if (big) yield;
-    checkCycles(scope, out);
-    if (big) yield;
+    yield* pause();
+    yield* checkCycles(scope, out, pause);
+    yield* pause();
     const nodes = scope.graph.node;
     for (let index = 0; index < nodes.length; index++) {
       const node = nodes[index]!;
@@ -179,32 +182,39 @@ function modelLevel(model: ModelProto, out: Collector): void {
 }
 
 /** Names defined twice (SSA), node outputs shadowing an enclosing graph's names, duplicate node names. */
-function checkNames(scope: GraphIndex, out: Collector): void {
+function* checkNames(scope: GraphIndex, out: Collector, pause: () => Steps<void>): Steps<void> {
   const g = scope.graph;
-  // Per name: how many definitions, the first three described, and the nodes that define it.
-  const defs = new Map<string, { count: number; whats: (() => string)[]; nodes: number[] }>();
-  const define = (name: string, what: () => string, node?: number) => {
-    if (!name) return;
-    let d = defs.get(name);
-    if (!d) defs.set(name, (d = { count: 0, whats: [], nodes: [] }));
-    d.count++;
-    if (d.whats.length < 3) d.whats.push(what);
-    if (node !== undefined && d.nodes.length < 2) d.nodes.push(node);
-  };
   const initNames = new Set(g.initializer.map((t) => t.name));
-  const inputNames = new Set<string>();
-  // A name may be both a graph input and an initializer (IR 3 style): one definition. A repeated
-  // input or initializer counts twice.
-  for (const v of g.input) {
-    inputNames.add(v.name);
-    define(v.name, () => (initNames.has(v.name) ? 'a graph input and initializer' : 'a graph input'));
-  }
-  for (const t of g.initializer) if (!inputNames.has(t.name)) define(t.name, () => 'an initializer');
-  g.node.forEach((n, i) => n.output.forEach((o) => define(o, () => `the output of ${displayName(n, i)}`, i)));
+  const inputNames = new Set(g.input.map((v) => v.name));
+  // Every definition of a name, in order. A name may be both a graph input and an initializer
+  // (IR 3 style): one definition. A repeated input or initializer counts twice.
+  type Kind = 'input' | 'initializer' | 'node';
+  const eachDefinition = (visit: (name: string, kind: Kind, i: number) => void) => {
+    g.input.forEach((v, i) => visit(v.name, 'input', i));
+    g.initializer.forEach((t, i) => { if (!inputNames.has(t.name)) visit(t.name, 'initializer', i); });
+    g.node.forEach((n, i) => { for (const o of n.output) visit(o, 'node', i); });
+  };
+  const describe = (kind: Kind, i: number) =>
+    kind === 'input' ? (initNames.has(g.input[i]!.name) ? 'a graph input and initializer' : 'a graph input')
+    : kind === 'initializer' ? 'an initializer' : `the output of ${displayName(g.node[i]!, i)}`;
+  // Two passes: a count per name (a hot loop on big graphs, nothing allocated per name), then the
+  // first three definitions and the first two defining nodes of the names defined more than once.
+  const count = new Map<string, number>();
+  eachDefinition((name) => { if (name) count.set(name, (count.get(name) ?? 0) + 1); });
+  yield* pause();
+  const defs = new Map<string, { count: number; whats: string[]; nodes: number[] }>();
+  eachDefinition((name, kind, i) => {
+    const c = name ? count.get(name)! : 0;
+    if (c < 2) return;
+    let d = defs.get(name);
+    if (!d) defs.set(name, (d = { count: c, whats: [], nodes: [] }));
+    if (d.whats.length < 3) d.whats.push(describe(kind, i));
+    if (kind === 'node' && d.nodes.length < 2) d.nodes.push(i);
+  });
+  yield* pause();
   const reported = new Set<number>();
   for (const [name, d] of defs) {
-    if (d.count < 2) continue;
-    const whats = d.whats.map((w) => w());
+    const whats = d.whats;
     const reason = `${quote(name)} is defined ${d.count} times (${whats.join(', ')}${d.count > whats.length ? ', …' : ''}); an ONNX value has exactly one definition, and ONNX Runtime refuses the model ("Duplicate definition of name").`;
     // Attached to the second node that defines the name, if a node does.
     const at = d.nodes[d.nodes.length > 1 ? 1 : 0];
@@ -252,8 +262,9 @@ function definedAbove(scope: GraphIndex, name: string): boolean {
 function checkInputs(scope: GraphIndex, out: Collector): void {
   const where = scope.parent ? ' here or in an enclosing graph' : '';
   scope.graph.node.forEach((n, i) => {
-    const missing = [...new Set(n.input.filter((name) => name && resolveTensor(scope, name).kind === 'missing'))];
-    if (missing.length === 0) return;
+    // Nothing allocated for a node whose inputs all resolve (every node of a sound model).
+    if (n.input.every((name) => !name || definedAbove(scope, name))) return;
+    const missing = [...new Set(n.input.filter((name) => name && !definedAbove(scope, name)))];
     out.add(
       'unsupported',
       `${missing.length > 1 ? 'Inputs' : 'Input'} ${list(missing.map(quote))} ${missing.length > 1 ? 'are' : 'is'} produced by no node, initializer or graph input${where}, so the node has nothing to read; ONNX Runtime refuses the model ("is not a graph input, initializer, or output of a previous node").`,
@@ -269,29 +280,42 @@ function checkInputs(scope: GraphIndex, out: Collector): void {
 }
 
 /** Cycles among a graph's nodes (edges from producers to consumers, subgraph reads included). */
-function checkCycles(scope: GraphIndex, out: Collector): void {
+function* checkCycles(scope: GraphIndex, out: Collector, pause: () => Steps<void>): Steps<void> {
   const nodes = scope.graph.node;
   const n = nodes.length;
-  const pred: number[][] = Array.from({ length: n }, () => []);
-  const indeg = new Int32Array(n);
-  const succ: number[][] = Array.from({ length: n }, () => []);
-  for (const [name, consumers] of scope.consumers) {
-    const p = scope.producer.get(name);
-    // A node output that is also a graph input or initializer is ambiguous (an SSA finding), not an edge.
-    if (p === undefined || scope.inputs.has(name) || scope.initializers.has(name)) continue;
-    for (const c of consumers) {
-      succ[p]!.push(c);
-      pred[c]!.push(p);
-      indeg[c]!++;
+  // Edges producer → consumer; successors in compressed rows (50,000 nodes: no array per node).
+  const eachEdge = (visit: (p: number, c: number) => void) => {
+    for (const [name, consumers] of scope.consumers) {
+      const p = scope.producer.get(name);
+      // A node output that is also a graph input or initializer is ambiguous (an SSA finding), not an edge.
+      if (p === undefined || scope.inputs.has(name) || scope.initializers.has(name)) continue;
+      for (const c of consumers) visit(p, c);
     }
+  };
+  const indeg = new Int32Array(n);
+  const rowStart = new Int32Array(n + 1);
+  eachEdge((p, c) => { rowStart[p + 1]!++; indeg[c]!++; });
+  yield* pause();
+  for (let i = 0; i < n; i++) rowStart[i + 1]! += rowStart[i]!;
+  const succ = new Int32Array(rowStart[n]!);
+  const fill = rowStart.slice(0, n);
+  eachEdge((p, c) => { succ[fill[p]!++] = c; });
+  yield* pause();
+  // Kahn's algorithm: whatever is never released lies on or after a cycle.
+  const queue = new Int32Array(n);
+  let tail = 0;
+  for (let i = 0; i < n; i++) if (indeg[i] === 0) queue[tail++] = i;
+  for (let h = 0; h < tail; h++) {
+    const v = queue[h]!;
+    for (let e = rowStart[v]!; e < rowStart[v + 1]!; e++) if (--indeg[succ[e]!]! === 0) queue[tail++] = succ[e]!;
   }
-  const queue: number[] = [];
-  for (let i = 0; i < n; i++) if (indeg[i] === 0) queue.push(i);
-  for (let h = 0; h < queue.length; h++) for (const w of succ[queue[h]!]!) if (--indeg[w]! === 0) queue.push(w);
-  if (queue.length === n) return;
+  if (tail === n) return;
+  // A broken model: predecessors, to name the cycles.
+  const pred: number[][] = Array.from({ length: n }, () => []);
+  eachEdge((p, c) => pred[c]!.push(p));
   // Every node left has a predecessor that is left too: walking back from one must loop.
   const left = new Uint8Array(n).fill(1);
-  for (const v of queue) left[v] = 0;
+  for (let h = 0; h < tail; h++) left[queue[h]!] = 0;
   const state = new Uint8Array(n); // 0 unseen, 1 on the current walk, 2 done
   for (let start = 0; start < n; start++) {
     if (!left[start] || state[start]) continue;

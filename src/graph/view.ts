@@ -5,6 +5,7 @@ import { dtypeName } from '../onnx/dtypes';
 import { fmtShape } from './broadcast';
 import { displayName, nodeId, pathKey, subgraphsOf, type GraphIndex, type GraphPath, type PathStep } from './scope';
 import { displayFacts } from './infer';
+import { runSteps, type Steps } from '../steps';
 
 export interface ViewNode {
   id: string;
@@ -71,6 +72,14 @@ class TensorEdge implements ViewEdge {
 }
 
 export function graphView(scope: GraphIndex): GraphView {
+  return runSteps(graphViewSteps(scope));
+}
+
+/** Nodes viewed between two yields of graphViewSteps. */
+const VIEW_NODES_PER_STEP = 10_000;
+
+/** graphView in steps (src/graph/steps.ts). */
+export function* graphViewSteps(scope: GraphIndex): Steps<GraphView> {
   const nodes: ViewNode[] = [];
   const edges: ViewEdge[] = [];
   const inputId = (name: string) => `in:${name}`;
@@ -85,6 +94,7 @@ export function graphView(scope: GraphIndex): GraphView {
   const idOf = (i: number) => (key ? `${key}/${i}` : String(i));
   const nodesIn = scope.graph.node;
   for (let i = 0; i < nodesIn.length; i++) {
+    if (i && i % VIEW_NODES_PER_STEP === 0) yield;
     const n = nodesIn[i]!;
     if (isWeightNode(scope, i)) continue;
     const id = idOf(i);

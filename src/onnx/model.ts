@@ -6,6 +6,7 @@ import { locateDecodeFailure, overBudget, topLevelFields } from './wire-check';
 import { sniffFormat, sniffProtobuf } from './sniff';
 import { recordSpans } from './spans';
 import { concatChunks, encodeChunks } from './splice';
+import { SLICE_MS, yieldToPage } from '../steps';
 
 export type { ModelProto };
 
@@ -36,9 +37,13 @@ export function readModel(bytes: Uint8Array, fileName = 'the file'): ModelProto 
  * Files it cannot split that way (no graph, a graph field twice, a malformed record) go to readModel.
  */
 export async function readModelSliced(bytes: Uint8Array, fileName = 'the file', opts: { sliceMs?: number; runBytes?: number; signal?: AbortSignal } = {}): Promise<ModelProto> {
-  const sliceMs = opts.sliceMs ?? 30;
+  const sliceMs = opts.sliceMs ?? SLICE_MS;
   const runBytes = opts.runBytes ?? RUN_BYTES;
   refuseEarly(bytes, fileName);
+  // The sniff and the budget walk are a task of their own (50,000 nodes: 10–40 ms).
+  await yieldToPage();
+  opts.signal?.throwIfAborted();
+  let since = performance.now(); // the record walk below counts towards the first slice
   const top = records(bytes, 0, bytes.length);
   const graphs = top?.filter((r) => r.field === GRAPH_FIELD) ?? [];
   if (!top || graphs.length !== 1 || graphs[0]!.payload === undefined) return readModel(bytes, fileName);
@@ -50,15 +55,14 @@ export async function readModelSliced(bytes: Uint8Array, fileName = 'the file', 
     // Everything but the graph (a few hundred bytes: versions, opsets, metadata), then the graph.
     model = fromBinary(ModelProtoSchema, concatChunks(top.filter((r) => r !== g).map((r) => bytes.subarray(r.start, r.end))), { readUnknownFields: true });
     const graph = create(GraphProtoSchema);
-    let since = performance.now();
     for (let i = 0; i < inside.length;) {
-      // A run of records of at most ~1 MB (one big initializer is a run of its own).
+      // A run of records of at most ~256 kB (one big initializer is a run of its own).
       let j = i + 1;
       while (j < inside.length && inside[j]!.end - inside[i]!.start < runBytes) j++;
       mergeFromBinary(GraphProtoSchema, graph, bytes.subarray(inside[i]!.start, inside[j - 1]!.end), { readUnknownFields: true });
       i = j;
       if (performance.now() - since >= sliceMs) {
-        await new Promise((resolve) => setTimeout(resolve, 0));
+        await yieldToPage();
         opts.signal?.throwIfAborted();
         since = performance.now();
       }
@@ -69,13 +73,14 @@ export async function readModelSliced(bytes: Uint8Array, fileName = 'the file', 
     decodeFailed(bytes, fileName);
   }
   // The byte-range walk of finish() is a task of its own (50,000 nodes: ~40 ms).
-  await new Promise((resolve) => setTimeout(resolve, 0));
+  await yieldToPage();
   opts.signal?.throwIfAborted();
   return finish(model, bytes, fileName);
 }
 
 const GRAPH_FIELD = 7;
-const RUN_BYTES = 1 << 20;
+// Runs of ~256 kB: a few milliseconds of decoding each, so a slice seldom overshoots by much.
+const RUN_BYTES = 1 << 18;
 
 /** The top-level records of bytes[start, end): field, where the record starts and ends, and where a length-delimited payload starts. Undefined when malformed. */
 function records(b: Uint8Array, start: number, end: number): { field: number; start: number; end: number; payload?: number }[] | undefined {

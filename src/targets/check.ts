@@ -3,7 +3,8 @@ import type { ModelProto } from 'onnx-buf';
 import { dtypeName } from '../onnx/dtypes';
 import { fmtShape, unidirectional } from '../graph/broadcast';
 import { classifySlope, intendedSlopeShape, preluFacts, slopeSize, type PreluFacts, type SlopeLayout } from '../graph/prelu';
-import { allGraphs, displayName, nodeId, type GraphIndex, type GraphPath } from '../graph/scope';
+import { allGraphs, displayName, mainIndexSteps, nodeId, type GraphIndex, type GraphPath } from '../graph/scope';
+import { runStepsSliced } from '../steps';
 import type { FindingStatus, PreluRule, TargetProfile } from './types';
 import { judgeOp } from './op-support';
 import { validateSteps } from '../graph/validate';
@@ -42,26 +43,14 @@ const NODES_PER_STEP = 2000;
  * 50,000-node graph in one go would freeze the page for a quarter of a second. Resolves to exactly
  * what checkModel returns; rejects with an AbortError once `signal` is aborted.
  */
-export async function checkModelSliced(model: ModelProto, target: TargetProfile, opts: { signal?: AbortSignal; sliceMs?: number } = {}): Promise<Finding[]> {
-  const sliceMs = opts.sliceMs ?? 30;
-  const steps = checkSteps(model, target);
-  const breathe = async () => {
-    await new Promise((resolve) => setTimeout(resolve, 0));
-    opts.signal?.throwIfAborted();
-    return performance.now();
-  };
-  // Not a step before the caller's task ends: it may have worked for a while already (decoding).
-  let since = await breathe();
-  for (;;) {
-    const r = steps.next();
-    if (r.done) return r.value;
-    if (performance.now() - since >= sliceMs) since = await breathe();
-  }
+export function checkModelSliced(model: ModelProto, target: TargetProfile, opts: { signal?: AbortSignal; sliceMs?: number } = {}): Promise<Finding[]> {
+  return runStepsSliced(checkSteps(model, target), opts);
 }
 
 /** The check as a generator that yields between pieces of work (see checkModelSliced). */
 export function* checkSteps(model: ModelProto, target: TargetProfile): Generator<void, Finding[]> {
   const findings: Finding[] = [];
+  yield* mainIndexSteps(model);
   const scopes = allGraphs(model);
   yield;
   const problems = yield* validateSteps(model, scopes);
