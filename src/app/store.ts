@@ -158,13 +158,16 @@ export function carrySelection(before: ModelProto, after: ModelProto, id: string
   }
 }
 
-/** Files from this size are decoded in slices (readModelSliced): a 10,000-node graph is ~1.4 MB. */
-const SLICED_READ_FROM = 1 << 20;
+/**
+ * Files from this size are decoded in slices (readModelSliced): a 10,000-node graph is ~1.4 MB, the
+ * 1,800-node gtcrn-full 350 kB (decoded, checked and drawn in one task it took 70–100 ms).
+ */
+const SLICED_READ_FROM = 256 << 10;
 /** Counts open() calls, so a slow decode does not replace a file opened after it. */
 let openSeq = 0;
 
 /** Graphs from this many nodes (all graphs and functions together) are checked in slices when opened. */
-const SLICED_FROM = 3000;
+const SLICED_FROM = 1000;
 
 function nodeCount(model: ModelProto): number {
   let n = model.graph?.node.length ?? 0;
