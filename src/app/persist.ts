@@ -9,7 +9,6 @@
 // only the blobs it has not written before, and deletes the ones no longer named.
 import type { ModelProto } from 'onnx-buf';
 import { readModel, saveModelChunks } from '../onnx/model';
-import { checkModel } from '../targets/check';
 import { useStore, type AppState } from './store';
 
 const DB_NAME = 'opfit';
@@ -301,9 +300,8 @@ export async function restoreSession(replaceable: () => boolean = () => true): P
     downloaded = saved.downloaded ? present : undefined;
     const targetId = opened.customTargets.some((t) => t.id === saved.targetId) || st.targetProfile(saved.targetId).id === saved.targetId ? saved.targetId : opened.targetId;
     const edits = past.length + (saved.trimmed ? ' or more' : '');
-    useStore.setState({
+    useStore.getState().resume({
       model: present, past, future, targetId, downloadedAt: saved.downloaded ? past.length : undefined,
-      findings: checkModel(present, useStore.getState().targetProfile(targetId)),
       notice: `Restored ${saved.fileName} as you left it` + (past.length || saved.trimmed ? ` (${edits} edit${past.length === 1 && !saved.trimmed ? '' : 's'} to undo)` : '') +
         (saved.trimmed ? '; older undo steps were too large to keep.' : '.'),
     });

@@ -56,6 +56,8 @@ export interface AppState {
 
   /** `dataFiles`: external data files picked or dropped with the model (see src/onnx/external.ts). */
   open(bytes: Uint8Array, fileName: string, dataFiles?: DataFile[]): Promise<void>;
+  /** The opened file's session as it was left (src/app/persist.ts): its present model, history and target, checked afresh. */
+  resume(state: Pick<AppState, 'model' | 'past' | 'future' | 'targetId' | 'downloadedAt' | 'notice'>): void;
   setTarget(id: string): void;
   select(id: string | undefined, focus?: boolean): void;
   enterGraph(path: GraphPath): void;
@@ -209,6 +211,8 @@ const target = (id: string) => get().customTargets.find((t) => t.id === id) ?? f
       (findings) => {
         if (run.signal.aborted) return;
         checkRun = undefined;
+        // Only for what was checked: whatever replaced the model or the target set its own findings.
+        if (get().model !== model || get().targetId !== targetId) return set(doneChecking());
         set({ findings, ...doneChecking() });
       },
       (e: Error) => {
@@ -284,6 +288,11 @@ const target = (id: string) => get().customTargets.find((t) => t.id === id) ?? f
         const message = e instanceof ModelReadError ? e.message : `${fileName} could not be opened: ${(e as Error).message}`;
         if (seq === openSeq) set({ error: message });
       }
+    },
+
+    resume(state) {
+      set({ ...state, findings: [], noticeNotes: undefined, selected: undefined, viewPath: [], filter: undefined });
+      set({ findings: checkOpened(state.model!, get().fileName ?? 'the model') });
     },
 
     setTarget(id) {
