@@ -128,11 +128,17 @@ function printReport(r: VerifyReport, io: Io): void {
 
 function printLocal(results: LocalResult[], io: Io): void {
   io.out('local check (each rewritten PRelu against the original node):');
+  // A note said once: 33 nodes rewritten alike would repeat the same explanation 33 times. Notes
+  // that differ only in their counts ("at 894 positions") are the same explanation.
+  const firstWith = new Map<string, string>();
   for (const r of results) {
     const c = r.comparison;
     const figures = c ? `max abs ${fmtError(c.maxAbs)}, max rel ${fmtError(c.maxRel)}` : '';
     const label = r.status === 'pass' ? (r.against === 'intended-meaning' ? 'pass (against the intended meaning)' : 'pass') : r.status === 'skipped' ? 'skipped' : 'FAIL';
-    io.out(`  ${r.name}: ${label}${figures ? `, ${figures}` : ''} — ${r.note}`);
+    const key = r.note.replace(/\d[\d,.]*/g, '#');
+    const first = firstWith.get(key);
+    if (first === undefined) firstWith.set(key, r.name);
+    io.out(`  ${r.name}: ${label}${figures ? `, ${figures}` : ''} — ${first === undefined ? r.note : `as for ${first}`}`);
   }
 }
 

@@ -95,11 +95,12 @@ export interface ExternalDataFile {
 }
 
 /**
- * Runs a model on host tensors; ONNX Runtime's own error messages pass through. Graph
- * optimisations are off: the graphs are compared as written, not as ONNX Runtime would fuse them.
+ * Runs a model on host tensors; ONNX Runtime's own error messages pass through (as the errors
+ * thrown; its log is set to fatal only, else each failed run is printed again on stderr, coloured).
+ * Graph optimisations are off: the graphs are compared as written, not as ONNX Runtime would fuse them.
  */
 export async function runModel(ort: OrtLike, model: Uint8Array | string, feeds: readonly NamedHostTensor[], externalData?: readonly ExternalDataFile[]): Promise<Record<string, HostTensor>> {
-  const session = await ort.InferenceSession.create(model, { logSeverityLevel: 3, graphOptimizationLevel: 'disabled', ...(externalData?.length ? { externalData } : {}) });
+  const session = await ort.InferenceSession.create(model, { logSeverityLevel: 4, graphOptimizationLevel: 'disabled', ...(externalData?.length ? { externalData } : {}) });
   try {
     const inputs: Record<string, OrtTensorLike> = {};
     for (const f of feeds) if (session.inputNames.includes(f.name)) inputs[f.name] = toOrt(ort, f);

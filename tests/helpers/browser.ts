@@ -14,17 +14,35 @@ const MIME: Record<string, string> = {
   '.webmanifest': 'application/manifest+json', '.png': 'image/png',
 };
 
-/** Serves dist/ on a free loopback port: a plain static server, as any host of the built app would be. */
-function serveDist(): Promise<{ server: Server; url: string }> {
-  const root = join(ROOT, 'dist');
+/**
+ * Serves `root` on a free loopback port: a plain static server, as any host of the built app would
+ * be. `spa`: unknown paths get index.html (the app's routes); otherwise 404.
+ */
+export function serveStatic(root: string, spa = true): Promise<{ server: Server; url: string }> {
   const server = createServer((req, res) => {
     const path = normalize(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)).replace(/^(\.\.[/\\])+/, '');
-    let file = join(root, path);
-    if (!file.startsWith(root) || !existsSync(file) || statSync(file).isDirectory()) file = join(root, 'index.html');
+    let file = join(root, path === '/' ? 'index.html' : path);
+    if (!file.startsWith(root) || !existsSync(file) || statSync(file).isDirectory()) {
+      if (!spa) {
+        res.writeHead(404);
+        res.end();
+        return;
+      }
+      file = join(root, 'index.html');
+    }
     res.writeHead(200, { 'content-type': MIME[extname(file)] ?? 'application/octet-stream' });
     res.end(readFileSync(file));
   });
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, url: `http://127.0.0.1:${(server.address() as { port: number }).port}/` })));
+}
+
+/** Debian's Chromium, headless, with nothing that would reach for the network. */
+export function launchChromium(): Promise<Browser> {
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium)`);
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
 }
 
 export interface AppSession {
@@ -35,12 +53,8 @@ export interface AppSession {
 
 export async function startApp(): Promise<AppSession> {
   if (!existsSync(join(ROOT, 'dist/index.html'))) throw new Error('dist/ is missing: run `npm run build` first (npm test does)');
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium)`);
-  const { server, url } = await serveDist();
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+  const { server, url } = await serveStatic(join(ROOT, 'dist'));
+  const browser = await launchChromium();
   return {
     browser, url,
     async close() {
