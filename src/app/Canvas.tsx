@@ -1,5 +1,5 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
-import { count } from './plural';
+import { count } from '../plural';
 import {
   Background, Controls, MiniMap, ReactFlow, useReactFlow,
   type Edge,

@@ -1,7 +1,7 @@
 // The boxes React Flow draws on the canvas: an ONNX node, a collapsed group of nodes, and the frame
 // behind an open group's contents, with their sizes and handle places (Canvas.tsx lays them out).
 import { createContext, memo, useContext } from 'react';
-import { count } from './plural';
+import { count } from '../plural';
 import { Handle, Position, type Node, type NodeProps } from '@xyflow/react';
 import type { Group, GroupBox } from '../graph/collapse';
 import type { ViewNode } from '../graph/view';

@@ -1,5 +1,5 @@
 import { useMemo } from 'react';
-import { count } from './plural';
+import { count } from '../plural';
 import type { AttributeProto, ModelProto, TensorProto } from 'onnx-buf';
 import { useStore } from './store';
 import { dtypeName } from '../onnx/dtypes';

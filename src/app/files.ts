@@ -52,8 +52,17 @@ function confirmReplace(name: string): boolean {
   return window.confirm(`Open ${name}? Your ${n} edit${n === 1 ? '' : 's'} to ${s.fileName} ${n === 1 ? 'has' : 'have'} not been downloaded and will be lost.`);
 }
 
+/** openFiles, then a notice naming the models left unopened (one model at a time). */
+function openAndSay(files: File[], how: 'chosen' | 'dropped'): void {
+  void openFiles(files).then((others) => {
+    if (others > 0 && !useStore.getState().error) {
+      useStore.setState({ notice: `Opened ${splitModelAndData(files).model!.name}, the first of ${1 + others} ${how} models; ${others === 1 ? 'the other was' : `the other ${others} were`} not opened: OpFit works on one model at a time.` });
+    }
+  });
+}
+
 export function openFile(input: HTMLInputElement): void {
-  if (input.files?.length) void openFiles([...input.files]);
+  if (input.files?.length) openAndSay([...input.files], 'chosen');
   input.value = ''; // choosing the same file again must open it again
 }
 
@@ -71,12 +80,7 @@ export function useFileDrop(): boolean {
       e.preventDefault();
       depth = 0;
       setDragging(false);
-      const files = [...e.dataTransfer!.files];
-      void openFiles(files).then((others) => {
-        if (others > 0 && !useStore.getState().error) {
-          useStore.setState({ notice: `Opened ${splitModelAndData(files).model!.name}, the first of ${files.length} dropped files: OpFit works on one model at a time.` });
-        }
-      });
+      openAndSay([...e.dataTransfer!.files], 'dropped');
     };
     window.addEventListener('dragenter', enter);
     window.addEventListener('dragleave', leave);

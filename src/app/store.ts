@@ -15,6 +15,7 @@ import { fuseAll } from '../rewrites/fuse-all';
 import { loadCustomTargets, saveCustomTargets } from './custom-targets';
 import { rewriteBlockers } from '../graph/validate';
 import { yieldToPage } from '../steps';
+import { count } from '../plural';
 
 interface Snapshot {
   model: ModelProto;
@@ -89,12 +90,11 @@ export function unsavedEdits(s: Pick<AppState, 'model' | 'past' | 'downloadedAt'
 
 /** How many notes of an action the status line shows; the rest are behind "… and N more". */
 const NOTES_SHOWN = 3;
-const plural = (n: number, one: string, many = `${one}s`) => `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
 
 /** A short label for an action (status line, history, undo) and its notes, when there are too many to show. */
 export function summarise(head: string, notes: readonly string[]): { label: string; notes?: string[] } {
   if (notes.length <= NOTES_SHOWN) return { label: [head, ...notes].join(' ') };
-  return { label: `${[head, ...notes.slice(0, NOTES_SHOWN)].join(' ')} … and ${notes.length - NOTES_SHOWN} more`, notes: [...notes] };
+  return { label: `${[head, ...notes.slice(0, NOTES_SHOWN)].join(' ')} … and ${(notes.length - NOTES_SHOWN).toLocaleString('en-US')} more`, notes: [...notes] };
 }
 
 /** "12,500 × PRelu → Where, 3 × PRelu → LeakyRelu": how many nodes each form rewrote. */
@@ -316,7 +316,7 @@ const target = (id: string) => get().customTargets.find((t) => t.id === id) ?? f
       if (blocked) return set({ error: `Not rewritten: ${blocked}` });
       try {
         const r = applyRewrites(model, picks, target(targetId));
-        const s = summarise(picks.length > 1 ? `Rewrote ${plural(picks.length, 'node')}: ${formCounts(picks)}.` : '', r.notes);
+        const s = summarise(picks.length > 1 ? `Rewrote ${count(picks.length, 'node')}: ${formCounts(picks)}.` : '', r.notes);
         commit(r.model, s.label.trim(), s.notes);
       } catch (e) {
         if (e instanceof RewriteRefused) set({ error: `Not rewritten: ${e.message}` });
@@ -336,7 +336,7 @@ const target = (id: string) => get().customTargets.find((t) => t.id === id) ?? f
           set(unfixed ? { error: `Nothing could be fixed: ${unfixed}` } : { notice: 'Nothing to fix for this target.', noticeNotes: undefined });
           return;
         }
-        const s = summarise(`Fixed ${plural(r.picks.length, 'node')}: ${formCounts(r.picks)}.`, r.notes);
+        const s = summarise(`Fixed ${count(r.picks.length, 'node')}: ${formCounts(r.picks)}.`, r.notes);
         commit(r.model, s.label, s.notes);
         if (unfixed) set({ error: `Not fixed: ${unfixed}` });
       } catch (e) {
@@ -356,7 +356,7 @@ const target = (id: string) => get().customTargets.find((t) => t.id === id) ?? f
           set({ noticeNotes: undefined, notice: r.notes[0] ?? `No decomposed PReLU pattern to fuse${skipped ? ` (left alone: ${skipped})` : ''}.` });
           return;
         }
-        const s = summarise(`Fused ${plural(r.fused.length, 'decomposed PReLU pattern')} into PRelu.`, r.notes);
+        const s = summarise(`Fused ${count(r.fused.length, 'decomposed PReLU pattern')} into PRelu.`, r.notes);
         commit(r.model, s.label, s.notes);
       } catch (e) {
         set({ error: `Fusion failed, model unchanged: ${(e as Error).message}` });

@@ -30,6 +30,7 @@ import { FORM_IDS } from '../rewrites/registry';
 import type { TargetProfile } from '../targets/types';
 import { runVerifyCommand, verifyFiles, VERIFY_USAGE } from './verify';
 import { OPTIONS } from './options';
+import { count } from '../plural';
 
 const USAGE = `usage:
   opfit --version | -V
@@ -266,7 +267,7 @@ function cmdInspect(args: string[]) {
   results.forEach(({ t, findings }, i) => {
     if (i > 0) console.log('');
     const bad = findings.filter((f) => INCOMPATIBLE.has(f.status)).length;
-    console.log(`${positionals[0]}: ${bad} node(s) incompatible with ${t.name}${findings.length > bad ? `, ${findings.length - bad} not decidable` : ''}`);
+    console.log(`${positionals[0]}: ${count(bad, 'node')} incompatible with ${t.name}${findings.length > bad ? `, ${(findings.length - bad).toLocaleString('en-US')} could not be checked` : ''}`);
     for (const f of findings) console.log(`  [${f.status}] ${f.node} (${f.op}): ${f.reason}\n      source: ${f.source}`);
   });
 }
@@ -325,8 +326,8 @@ async function cmdConvert(args: string[]) {
       const changed = result.model !== model;
       const { placed, created } = writeOutput(path, out, changed ? result.model : bytes, result.model, guard, 'converted model', values['out-dir']);
       const summary = result.unfixed.length
-        ? `${changed ? `${result.notes.length} change(s), ` : 'copied unchanged, '}but ${result.unfixed.length} node(s) not fixed: ${t.name} cannot run this output as it is`
-        : changed ? `${result.notes.length} change(s)` : 'nothing to rewrite, copied unchanged';
+        ? `${changed ? `${count(result.notes.length, 'change')}, ` : 'copied unchanged, '}but ${count(result.unfixed.length, 'node')} not fixed: ${t.name} cannot run this output as it is`
+        : changed ? count(result.notes.length, 'change') : 'nothing to rewrite, copied unchanged';
       console.log(`${path} → ${out}: ${summary}`);
       if (created) console.log(`  created the folder ${created}`);
       for (const n of result.notes) console.log(`  ${n}`);

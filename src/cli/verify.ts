@@ -100,7 +100,7 @@ export function matchInputFiles(inputNames: readonly string[], files: readonly {
 function outputRow(o: OutputComparison): string {
   const extra = [
     o.problem,
-    o.nanMismatch ? `NaN in one model only at ${o.nanMismatch} position(s)` : '',
+    o.nanMismatch ? `NaN in one model only at ${o.nanMismatch} position${o.nanMismatch === 1 ? '' : 's'}` : '',
     o.outside && !o.problem ? `${o.outside} of ${o.count} value(s) outside tolerance` : '',
     o.worst && !o.pass ? `worst at [${o.worst.index}]: original ${fmtValue(o.worst.original)}, converted ${fmtValue(o.worst.converted)}` : '',
     o.nanBoth ? `NaN in both at ${o.nanBoth}` : '',

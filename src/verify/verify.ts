@@ -10,6 +10,7 @@ import { findTarget } from '../targets/registry';
 import { compareOutputs, type OutputComparison } from './compare';
 import { InputError, makeFeeds, modelInputs, type FeedDescription, type FeedPlan } from './inputs';
 import { runModel, type ExternalDataFile, type HostTensor, type OrtLike } from './types';
+import { count } from '../plural';
 
 export interface VerifyOptions extends FeedPlan {
   tolerance: number;
@@ -136,9 +137,9 @@ export async function verifyModels(
   return {
     ...base, outputs, status: failed.length ? 'fail' : unproved.length ? 'inconclusive' : 'pass',
     summary: failed.length
-      ? `${failed.length} of ${outputs.length} output(s) differ beyond tolerance ${fmtTolerance(opts.tolerance)}: ${failed.map((o) => o.name).join(', ')}.`
+      ? `${failed.length} of ${count(outputs.length, 'output')} ${failed.length === 1 ? 'differs' : 'differ'} beyond tolerance ${fmtTolerance(opts.tolerance)}: ${failed.map((o) => o.name).join(', ')}.`
       : unproved.length
         ? `Not a pass: ${unproved.map((o) => o.inconclusive).join('; ')}. The edge values reached every value of ${unproved.length === 1 ? 'that output' : 'those outputs'}; use random inputs for the whole model, and the local check to try edge values on each rewritten node.`
-        : `All ${outputs.length} output(s) agree within tolerance ${fmtTolerance(opts.tolerance)}.`,
+        : outputs.length === 1 ? `The output agrees within tolerance ${fmtTolerance(opts.tolerance)}.` : `All ${outputs.length} outputs agree within tolerance ${fmtTolerance(opts.tolerance)}.`,
   };
 }

@@ -85,7 +85,7 @@ export async function statusText(page: Page): Promise<string> {
 
 /** The number the status region states, e.g. 33 in "33 nodes are incompatible with …". */
 export async function incompatibleCount(page: Page): Promise<number> {
-  const m = /^(\d+) nodes? (is|are) incompatible/.exec(await statusText(page));
+  const m = /^([\d,]+) nodes? (is|are) incompatible/.exec(await statusText(page));
   if (!m) throw new Error(`status region does not state a count: "${await statusText(page)}"`);
-  return Number(m[1]);
+  return Number(m[1]!.replace(/,/g, ''));
 }

@@ -60,7 +60,7 @@ describe('opfit verify', () => {
     const r = await cli(a, b, '--tolerance', '1e-3');
     expect(r.code).toBe(1);
     expect(r.out).toMatch(/ {2}y\s+\S+\s+\S+\s+FAIL {2}\(\d+ of 12 value\(s\) outside tolerance; worst at \[\d+\]: original −[\d.]+, converted −[\d.]+\)/);
-    expect(r.err).toBe('opfit: verify failed: 1 of 1 output(s) differ beyond tolerance 1e-3: y.');
+    expect(r.err).toBe('opfit: verify failed: 1 of 1 output differs beyond tolerance 1e-3: y.');
   });
 
   it('an original ONNX Runtime cannot run: exit 1 and why, unless --local proves every node against its meaning', async () => {
