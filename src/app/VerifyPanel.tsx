@@ -91,7 +91,9 @@ export function VerifyPanel({ onClose }: { onClose: () => void }) {
     if (!/^\d+$/.test(t.trim())) badSize = d.label;
     else sizes[d.key] = Number(t);
   }
-  const fileError = mode === 'files' ? Object.entries(files).find(([, f]) => f.error)?.[1].error : undefined;
+  // The file's own problem is said beside its input; here only what stops the run.
+  const badFile = mode === 'files' ? Object.entries(files).find(([, f]) => f.error)?.[0] : undefined;
+  const fileError = badFile === undefined ? undefined : `Run verify needs a usable file for ${badFile} (its problem is said above).`;
   const invalid = seed === undefined ? 'The seed must be a whole number from 0 to 4294967295.'
     : tolerance === undefined ? 'The tolerance must be a number ≥ 0, e.g. 1e-5.'
     : badSize ? `The size of ${badSize} must be a whole number.` : fileError;

@@ -174,15 +174,21 @@ export interface SearchHit {
 export function searchGraphs(entries: readonly SearchEntry[], query: string, current: string, limit = 50): { total: number; hits: SearchHit[] } {
   const q = query.trim().toLowerCase();
   if (!q) return { total: 0, hits: [] };
-  const buckets: SearchHit[][] = [[], [], [], [], [], []];
+  // Current graph first; within it, exact names, exact op types ("Relu" before "PRelu_1"), names
+  // containing the query, op types containing it, tensors.
+  const buckets: SearchHit[][] = Array.from({ length: 10 }, () => []);
   let total = 0;
   for (const e of entries) {
     if (!e.hay.includes(q)) continue;
     total++;
-    const rank = e.graph === current ? 0 : 3;
-    if (e.name.toLowerCase().includes(q)) buckets[rank]!.push({ entry: e, by: 'name' });
-    else if (e.opType.toLowerCase().includes(q)) buckets[rank + 1]!.push({ entry: e, by: 'op' });
-    else buckets[rank + 2]!.push({ entry: e, by: 'tensor', tensor: e.tensors.find((t) => t.toLowerCase().includes(q)) });
+    const rank = e.graph === current ? 0 : 5;
+    const name = e.name.toLowerCase();
+    const op = e.opType.toLowerCase();
+    if (name === q) buckets[rank]!.push({ entry: e, by: 'name' });
+    else if (op === q) buckets[rank + 1]!.push({ entry: e, by: 'op' });
+    else if (name.includes(q)) buckets[rank + 2]!.push({ entry: e, by: 'name' });
+    else if (op.includes(q)) buckets[rank + 3]!.push({ entry: e, by: 'op' });
+    else buckets[rank + 4]!.push({ entry: e, by: 'tensor', tensor: e.tensors.find((t) => t.toLowerCase().includes(q)) });
   }
   const hits: SearchHit[] = [];
   for (const b of buckets) for (const h of b) { if (hits.length >= limit) break; hits.push(h); }

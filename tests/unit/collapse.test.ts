@@ -283,6 +283,11 @@ describe('search', () => {
     const byTensor = searchGraphs(entries, 'b17.sum', '');
     expect(byTensor.hits.map((h) => [h.entry.opType, h.by, h.tensor])).toEqual([['Add', 'tensor', 'b17.sum'], ['Relu', 'tensor', 'b17.sum']]);
     expect(searchGraphs(entries, 'x', '').hits[0]!.entry.id).toBe('in:x');
+    // An exact op type comes before names that merely contain it: "relu" lists Relu nodes, not ".../prelu" first.
+    const relu = searchGraphs(entries, 'relu', '');
+    expect(relu.total).toBe(1000);
+    expect(relu.hits.map((h) => h.entry.opType)).toEqual(Array(50).fill('Relu'));
+    expect(relu.hits[0]!.by).toBe('op');
     expect(searchGraphs(entries, '  ', '').total).toBe(0);
   });
 });
