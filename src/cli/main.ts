@@ -374,7 +374,7 @@ function cmdFuse(args: string[]) {
   guard.dataFiles(path, model);
   const r = fuseAll(model, t);
   const { placed, created } = writeOutput(path, values.o, r.fused.length ? r.model : bytes, r.model, guard, 'fused model');
-  console.log(`${path} → ${values.o}: ${r.fused.length ? `fused ${r.fused.length} pattern(s) into PRelu` : 'nothing fused, copied unchanged'}`);
+  console.log(`${path} → ${values.o}: ${r.fused.length ? `fused ${count(r.fused.length, 'pattern')} into PRelu` : 'nothing fused, copied unchanged'}`);
   if (created) console.log(`  created the folder ${created}`);
   for (const n of r.notes) console.log(`  ${n}`);
   for (const s of r.skipped) console.log(`  left alone: ${s.nodeId}: ${s.why}`);

@@ -20,6 +20,7 @@ import { CRITERION, outputVerdict, type OutputComparison } from '../verify/compa
 import { fmtError, fmtValue } from '../verify/format';
 import type { OrtLike } from '../verify/types';
 import { OPTIONS } from './options';
+import { count } from '../plural';
 
 export const VERIFY_USAGE = `usage:
   opfit verify ORIGINAL CONVERTED [--inputs FILE...] [--edge] [--tolerance T] [--seed N] [--dim NAME=SIZE]... [--local]
@@ -101,7 +102,7 @@ function outputRow(o: OutputComparison): string {
   const extra = [
     o.problem,
     o.nanMismatch ? `NaN in one model only at ${o.nanMismatch} position${o.nanMismatch === 1 ? '' : 's'}` : '',
-    o.outside && !o.problem ? `${o.outside} of ${o.count} value(s) outside tolerance` : '',
+    o.outside && !o.problem ? `${o.outside.toLocaleString('en-US')} of ${count(o.count, 'value')} outside tolerance` : '',
     o.worst && !o.pass ? `worst at [${o.worst.index}]: original ${fmtValue(o.worst.original)}, converted ${fmtValue(o.worst.converted)}` : '',
     o.nanBoth ? `NaN in both at ${o.nanBoth}` : '',
     o.signedZero ? `−0.0 vs +0.0 at ${o.signedZero}` : '',

@@ -68,7 +68,7 @@ function sameInterface(original: ModelProto, converted: ModelProto): string | un
   if (b.size) return `the converted model has inputs the original lacks: ${[...b.keys()].join(', ')}`;
   const outs = new Set(converted.graph!.output.map((o) => o.name));
   const missing = original.graph!.output.filter((o) => !outs.has(o.name)).map((o) => o.name);
-  if (missing.length) return `the converted model lacks the original's output(s) ${missing.join(', ')}`;
+  if (missing.length) return `the converted model lacks the original's ${missing.length === 1 ? 'output' : 'outputs'} ${missing.join(', ')}`;
   return undefined;
 }
 
