@@ -26,7 +26,7 @@ describe('opfit fuse', () => {
     expect(count(decomposed, 'PRelu')).toBe(0);
     const r = cli(['fuse', decomposed, '--target', 'onnxruntime', '-o', fused]);
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain('fused 33 pattern(s) into PRelu');
+    expect(r.stdout).toContain('fused 33 patterns into PRelu');
     expect(count(fused, 'PRelu')).toBe(33);
     expect(count(fused, 'Max')).toBe(0);
     expect(cli(['verify', MODEL, fused]).code).toBe(0);

@@ -59,7 +59,7 @@ describe('opfit verify', () => {
     writeFileSync(b, writeModel(preluModel({ xShape: [4, 3], slopeShape: [3], slope: [0.1, 0.2, 0.35], opset: 13 })));
     const r = await cli(a, b, '--tolerance', '1e-3');
     expect(r.code).toBe(1);
-    expect(r.out).toMatch(/ {2}y\s+\S+\s+\S+\s+FAIL {2}\(\d+ of 12 value\(s\) outside tolerance; worst at \[\d+\]: original −[\d.]+, converted −[\d.]+\)/);
+    expect(r.out).toMatch(/ {2}y\s+\S+\s+\S+\s+FAIL {2}\(\d+ of 12 values outside tolerance; worst at \[\d+\]: original −[\d.]+, converted −[\d.]+\)/);
     expect(r.err).toBe('opfit: verify failed: 1 of 1 output differs beyond tolerance 1e-3: y.');
   });
 
