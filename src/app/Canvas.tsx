@@ -114,6 +114,8 @@ export function Canvas() {
     [view, grouping, expanded],
   );
 
+  // Operator nodes drawn, as the details panel counts them (not the graph's input and output boxes).
+  const opCount = useMemo(() => view.nodes.reduce((n, v) => n + (v.kind === 'op' ? 1 : 0), 0), [view]);
   const [laid, setLaid] = useState<Laid>();
   useEffect(() => {
     if (!built) return;
@@ -370,9 +372,9 @@ export function Canvas() {
         <div className="canvas-tools">
           {grouping && (
             <div className="group-tools" role="group" aria-label="Groups">
-              <span className="muted">{count(view.nodes.length, 'node')} in {count(grouping.groups.size, 'group')}</span>
+              <span className="muted">{count(opCount, 'node')} in {count(grouping.groups.size, 'group')}</span>
               <button type="button" onClick={() => setAll(false)}>Collapse all</button>
-              <button type="button" onClick={() => setAll(true)} disabled={view.nodes.length > EXPAND_ALL_LIMIT} title={view.nodes.length > EXPAND_ALL_LIMIT ? `Drawing all ${view.nodes.length.toLocaleString()} nodes at once would take seconds: open groups one by one` : undefined}>Expand all</button>
+              <button type="button" onClick={() => setAll(true)} disabled={view.nodes.length > EXPAND_ALL_LIMIT} title={view.nodes.length > EXPAND_ALL_LIMIT ? `Drawing all ${view.nodes.length.toLocaleString('en-US')} nodes at once would take seconds: open groups one by one` : undefined}>Expand all</button>
             </div>
           )}
           <Search />
