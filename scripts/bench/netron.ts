@@ -15,6 +15,8 @@ export interface NetronResult {
   allMs?: number[];
   /** Nodes drawn (Netron's boxes, graph inputs and outputs included). */
   nodes?: number;
+  /** Set when a run did not draw the graph within the time allowed (ms): Netron takes longer than that. */
+  timedOutAfterMs?: number;
   error?: string;
 }
 
@@ -74,6 +76,7 @@ export async function measureNetron(dir: string, models: string[], timeoutMs: nu
         }
       } catch (e) {
         r.error = (e as Error).message.split('\n')[0];
+        if ((e as Error).name === 'TimeoutError' || /Timeout \d+ms exceeded/.test(r.error ?? '')) r.timedOutAfterMs = timeoutMs;
       }
       const sorted = [...r.allMs!].sort((a, b) => a - b);
       if (sorted.length) r.toGraphMs = sorted[Math.floor((sorted.length - 1) / 2)];
