@@ -15,6 +15,7 @@
 // follow (a singular message field twice, which protobuf merges; groups) drop all ranges of the
 // model: it is then re-encoded in full, which is slower but still exact.
 import { ScalarType, type DescField, type DescMessage } from '@bufbuild/protobuf';
+import { runSteps, type Steps } from '../steps';
 
 /** The encoding of one message in `src`: payload [start, end); the tag and length from `head`. */
 export interface Span {
@@ -374,6 +375,17 @@ class Walker {
  * fromBinary(desc, bytes). Call it right after decoding, before anything can change the objects.
  */
 export function recordSpans(desc: DescMessage, bytes: Uint8Array, root: object): SpanStats {
+  return runSteps(recordSpansSteps(desc, bytes, root));
+}
+
+/** Ranges registered between two yields of recordSpansSteps. */
+const SPANS_PER_STEP = 20_000;
+
+/**
+ * recordSpans in steps (src/steps.ts): the walk (one step), then the registration of what it found, a part at a
+ * time (50,000 nodes: 75,000 messages; walk ~40–70 ms, registration ~20 ms). Nothing may change the objects meanwhile.
+ */
+export function* recordSpansSteps(desc: DescMessage, bytes: Uint8Array, root: object): Steps<SpanStats> {
   const w = new Walker(bytes);
   try {
     w.walk(desc, root as Record<string, unknown>, 0, bytes.length, -1, 0);
@@ -381,9 +393,11 @@ export function recordSpans(desc: DescMessage, bytes: Uint8Array, root: object):
     if (e instanceof Abandon) return { recorded: 0, nonCanonical: 0, abandoned: e.message };
     throw e;
   }
+  yield;
   const h = w.heads;
   for (let i = 0; i < w.objs.length; i++) {
     spans.set(w.objs[i]!, { src: bytes, start: h[4 * i]!, end: h[4 * i + 1]!, head: h[4 * i + 2]!, fieldNo: h[4 * i + 3]! });
+    if ((i + 1) % SPANS_PER_STEP === 0) yield;
   }
   return { recorded: w.objs.length, nonCanonical: w.nonCanonical };
 }
