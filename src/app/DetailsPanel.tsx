@@ -37,10 +37,10 @@ function ModelSummary({ model }: { model: ModelProto }) {
       <dt>Producer</dt><dd>{[model.producerName, model.producerVersion].filter(Boolean).join(' ') || '—'}</dd>
       <dt>Nodes</dt>
       <dd>
-        {g.node.length}
+        {g.node.length.toLocaleString('en-US')}
         {constants > 0 && <span className="muted"> ({count(constants, 'Constant node')} {constants === 1 ? 'is' : 'are'} shown as weights, not drawn)</span>}
       </dd>
-      <dt>Weights</dt><dd>{g.initializer.length}</dd>
+      <dt>Weights</dt><dd>{g.initializer.length.toLocaleString('en-US')}</dd>
     </dl>
   );
 }

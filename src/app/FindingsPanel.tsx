@@ -2,6 +2,7 @@ import { useState } from 'react';
 import { useStore } from './store';
 import { INCOMPATIBLE, type Finding } from '../targets/check';
 import { pathKey } from '../graph/scope';
+import { count } from '../plural';
 
 export function focusNode(f: Pick<Finding, 'nodeId' | 'path'>) {
   const s = useStore.getState();
@@ -84,8 +85,8 @@ export function FindingsPanel() {
       {unknown.length > 0 && (
         <div className="unknown-summary">
           <p>
-            <span className="badge unknown">unknown</span> {unknown.length} node{unknown.length > 1 ? 's' : ''} could not be checked:{' '}
-            {unknownOps.slice(0, 8).map(([op, n]) => `${op} ×${n}`).join(', ')}{unknownOps.length > 8 ? ', …' : ''}.
+            <span className="badge unknown">unknown</span> {count(unknown.length, 'node')} could not be checked:{' '}
+            {unknownOps.slice(0, 8).map(([op, n]) => `${op} ×${n.toLocaleString('en-US')}`).join(', ')}{unknownOps.length > 8 ? ', …' : ''}.
           </p>
           <button type="button" onClick={() => setTab('report')}>See the report</button>
         </div>
