@@ -3,7 +3,13 @@
 // given back whenever a slice of time is used up (`runStepsSliced`: the app, where one pass over a
 // 50,000-node graph in a single task would hold the page for 100 ms or more).
 
-export type Steps<T> = Generator<void, T>;
+/**
+ * Yielded before a piece that cannot be split (a recursive walk of ~50 ms): a sliced run gives the
+ * page back before it whatever time is left in the slice, so the piece does not land on top of one.
+ */
+export const BREATHE = Symbol('breathe');
+
+export type Steps<T> = Generator<void | typeof BREATHE, T>;
 
 /** Time a sliced run works before it gives the page back: about a frame. */
 export const SLICE_MS = 20;
@@ -43,7 +49,7 @@ export async function runStepsSliced<T>(steps: Steps<T>, opts: { signal?: AbortS
     for (;;) {
       const r = steps.next();
       if (r.done) return r.value;
-      if (performance.now() - since >= sliceMs) since = await breathe();
+      if (r.value === BREATHE || performance.now() - since >= sliceMs) since = await breathe();
     }
   } finally {
     steps.return(undefined as T);

@@ -124,7 +124,7 @@ export function buildGroups(view: GraphView, graphNodes: readonly { name: string
 /** Items handled between two yields of buildGroupsSteps. */
 const ITEMS_PER_STEP = 5000;
 
-/** buildGroups in steps (src/graph/steps.ts): a 50,000-node view takes ~100 ms in all. */
+/** buildGroups in steps (src/steps.ts): a 50,000-node view takes ~100 ms in all. */
 export function* buildGroupsSteps(view: GraphView, graphNodes: readonly { name: string }[]): Steps<Grouping> {
   let work = 0;
   const due = () => ++work % ITEMS_PER_STEP === 0;
@@ -289,7 +289,7 @@ export function groupsFor(view: GraphView, graphNodes: readonly { name: string }
   return runSteps(groupsForSteps(view, graphNodes, grouped));
 }
 
-/** groupsFor in steps (src/graph/steps.ts). */
+/** groupsFor in steps (src/steps.ts). */
 export function* groupsForSteps(view: GraphView, graphNodes: readonly { name: string }[], grouped?: boolean): Steps<Grouping | undefined> {
   if (grouped === false) return undefined;
   if (grouped === true) return yield* buildGroupsSteps(view, graphNodes);

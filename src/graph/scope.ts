@@ -104,7 +104,7 @@ export function indexGraph(
 /** Nodes indexed between two yields of indexGraphSteps (50,000 nodes take ~50–100 ms). */
 const INDEX_NODES_PER_STEP = 10_000;
 
-/** indexGraph in steps (src/graph/steps.ts). */
+/** indexGraph in steps (src/steps.ts). */
 export function* indexGraphSteps(
   graph: GraphProto,
   path: GraphPath = [],

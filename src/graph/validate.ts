@@ -9,7 +9,7 @@ import type { Finding } from '../targets/check';
 import type { FindingStatus } from '../targets/types';
 import { NEWEST_KNOWN_OPSET, OPSET_HISTORY } from '../onnx/opset-history';
 import { allGraphs, displayName, nodeId, pathKey, resolveTensor, type GraphIndex, type GraphPath } from './scope';
-import type { Steps } from '../steps';
+import { runSteps, type Steps } from '../steps';
 
 /** The `op` of every model-level finding, so nothing takes it for a finding about the node's op (fixAll picks PRelu ones). */
 export const MODEL_CHECK = 'model check';
@@ -78,11 +78,7 @@ const NODES_PER_STEP = 4000;
 
 /** Everything that makes this model invalid ONNX, or uncheckable by OpFit; [] for a sound model. */
 export function validateModel(model: ModelProto, scopes?: GraphIndex[]): Finding[] {
-  const steps = validateSteps(model, scopes);
-  for (;;) {
-    const r = steps.next();
-    if (r.done) return r.value;
-  }
+  return runSteps(validateSteps(model, scopes));
 }
 
 /**
@@ -90,7 +86,7 @@ export function validateModel(model: ModelProto, scopes?: GraphIndex[]): Finding
  * thread can give the page back between them (checkModelSliced). `scopes`: allGraphs(model), when
  * the caller has it already.
  */
-export function* validateSteps(model: ModelProto, scopes?: GraphIndex[]): Generator<void, Finding[]> {
+export function* validateSteps(model: ModelProto, scopes?: GraphIndex[]): Steps<Finding[]> {
   let found = cache.get(model);
   if (!found) {
     found = yield* computeFindings(model, scopes);
@@ -99,7 +95,7 @@ export function* validateSteps(model: ModelProto, scopes?: GraphIndex[]): Genera
   return found;
 }
 
-function* computeFindings(model: ModelProto, given?: GraphIndex[]): Generator<void, Finding[]> {
+function* computeFindings(model: ModelProto, given?: GraphIndex[]): Steps<Finding[]> {
   const out = new Collector();
   modelLevel(model, out);
   let scopes: GraphIndex[] = given ?? [];
@@ -117,13 +113,12 @@ function* computeFindings(model: ModelProto, given?: GraphIndex[]): Generator<vo
   for (const scope of scopes) {
     const big = scope.graph.node.length > NODES_PER_STEP;
     // The passes over a big graph yield between their parts too (each ~15–40 ms at 50,000 nodes).
-    const pause = function* () { if (big) yield; };
-    yield* checkNames(scope, out, pause);
-    yield* pause();
+    yield* checkNames(scope, out, big);
+    if (big) yield;
     checkInputs(scope, out);
-    yield* pause();
-    yield* checkCycles(scope, out, pause);
-    yield* pause();
+    if (big) yield;
+    yield* checkCycles(scope, out, big);
+    if (big) yield;
     const nodes = scope.graph.node;
     for (let index = 0; index < nodes.length; index++) {
       const node = nodes[index]!;
@@ -182,7 +177,7 @@ function modelLevel(model: ModelProto, out: Collector): void {
 }
 
 /** Names defined twice (SSA), node outputs shadowing an enclosing graph's names, duplicate node names. */
-function* checkNames(scope: GraphIndex, out: Collector, pause: () => Steps<void>): Steps<void> {
+function* checkNames(scope: GraphIndex, out: Collector, big: boolean): Steps<void> {
   const g = scope.graph;
   const initNames = new Set(g.initializer.map((t) => t.name));
   const inputNames = new Set(g.input.map((v) => v.name));
@@ -201,7 +196,7 @@ function* checkNames(scope: GraphIndex, out: Collector, pause: () => Steps<void>
   // first three definitions and the first two defining nodes of the names defined more than once.
   const count = new Map<string, number>();
   eachDefinition((name) => { if (name) count.set(name, (count.get(name) ?? 0) + 1); });
-  yield* pause();
+  if (big) yield;
   const defs = new Map<string, { count: number; whats: string[]; nodes: number[] }>();
   eachDefinition((name, kind, i) => {
     const c = name ? count.get(name)! : 0;
@@ -211,7 +206,7 @@ function* checkNames(scope: GraphIndex, out: Collector, pause: () => Steps<void>
     if (d.whats.length < 3) d.whats.push(describe(kind, i));
     if (kind === 'node' && d.nodes.length < 2) d.nodes.push(i);
   });
-  yield* pause();
+  if (big) yield;
   const reported = new Set<number>();
   for (const [name, d] of defs) {
     const whats = d.whats;
@@ -280,7 +275,7 @@ function checkInputs(scope: GraphIndex, out: Collector): void {
 }
 
 /** Cycles among a graph's nodes (edges from producers to consumers, subgraph reads included). */
-function* checkCycles(scope: GraphIndex, out: Collector, pause: () => Steps<void>): Steps<void> {
+function* checkCycles(scope: GraphIndex, out: Collector, big: boolean): Steps<void> {
   const nodes = scope.graph.node;
   const n = nodes.length;
   // Edges producer → consumer; successors in compressed rows (50,000 nodes: no array per node).
@@ -295,12 +290,12 @@ function* checkCycles(scope: GraphIndex, out: Collector, pause: () => Steps<void
   const indeg = new Int32Array(n);
   const rowStart = new Int32Array(n + 1);
   eachEdge((p, c) => { rowStart[p + 1]!++; indeg[c]!++; });
-  yield* pause();
+  if (big) yield;
   for (let i = 0; i < n; i++) rowStart[i + 1]! += rowStart[i]!;
   const succ = new Int32Array(rowStart[n]!);
   const fill = rowStart.slice(0, n);
   eachEdge((p, c) => { succ[fill[p]!++] = c; });
-  yield* pause();
+  if (big) yield;
   // Kahn's algorithm: whatever is never released lies on or after a cycle.
   const queue = new Int32Array(n);
   let tail = 0;

@@ -78,7 +78,7 @@ export function graphView(scope: GraphIndex): GraphView {
 /** Nodes viewed between two yields of graphViewSteps. */
 const VIEW_NODES_PER_STEP = 10_000;
 
-/** graphView in steps (src/graph/steps.ts). */
+/** graphView in steps (src/steps.ts). */
 export function* graphViewSteps(scope: GraphIndex): Steps<GraphView> {
   const nodes: ViewNode[] = [];
   const edges: ViewEdge[] = [];

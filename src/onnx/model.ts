@@ -6,7 +6,7 @@ import { locateDecodeFailure, overBudget, topLevelFields } from './wire-check';
 import { sniffFormat, sniffProtobuf } from './sniff';
 import { recordSpans, recordSpansSteps } from './spans';
 import { concatChunks, encodeChunks } from './splice';
-import { runStepsSliced, SLICE_MS, yieldToPage } from '../steps';
+import { BREATHE, runStepsSliced, type Steps } from '../steps';
 
 export type { ModelProto };
 
@@ -36,14 +36,14 @@ export function readModel(bytes: Uint8Array, fileName = 'the file'): ModelProto 
  * gives, so the graph is decoded a run of records at a time; tensor bytes stay views of `bytes`.
  * Files it cannot split that way (no graph, a graph field twice, a malformed record) go to readModel.
  */
-export async function readModelSliced(bytes: Uint8Array, fileName = 'the file', opts: { sliceMs?: number; runBytes?: number; signal?: AbortSignal } = {}): Promise<ModelProto> {
-  const sliceMs = opts.sliceMs ?? SLICE_MS;
-  const runBytes = opts.runBytes ?? RUN_BYTES;
-  refuseEarly(bytes, fileName);
-  // The sniff and the budget walk are a task of their own (50,000 nodes: 10–40 ms).
-  await yieldToPage();
-  opts.signal?.throwIfAborted();
-  let since = performance.now(); // the record walk below counts towards the first slice
+export function readModelSliced(bytes: Uint8Array, fileName = 'the file', opts: { sliceMs?: number; runBytes?: number; signal?: AbortSignal } = {}): Promise<ModelProto> {
+  return runStepsSliced(readSteps(bytes, fileName, opts.runBytes ?? RUN_BYTES), { signal: opts.signal, sliceMs: opts.sliceMs });
+}
+
+/** readModel in steps (src/steps.ts): the checks before decoding, the graph a run of records at a time, the byte ranges. */
+function* readSteps(bytes: Uint8Array, fileName: string, runBytes: number): Steps<ModelProto> {
+  refuseEarly(bytes, fileName); // the sniff and the budget walk: 10–40 ms at 50,000 nodes
+  yield BREATHE;
   const top = records(bytes, 0, bytes.length);
   const graphs = top?.filter((r) => r.field === GRAPH_FIELD) ?? [];
   if (!top || graphs.length !== 1 || graphs[0]!.payload === undefined) return readModel(bytes, fileName);
@@ -51,30 +51,30 @@ export async function readModelSliced(bytes: Uint8Array, fileName = 'the file', 
   const inside = records(bytes, g.payload!, g.end);
   if (!inside) return readModel(bytes, fileName);
   let model: ModelProto;
+  const graph = create(GraphProtoSchema);
   try {
     // Everything but the graph (a few hundred bytes: versions, opsets, metadata), then the graph.
     model = fromBinary(ModelProtoSchema, concatChunks(top.filter((r) => r !== g).map((r) => bytes.subarray(r.start, r.end))), { readUnknownFields: true });
-    const graph = create(GraphProtoSchema);
-    for (let i = 0; i < inside.length;) {
-      // A run of records of at most ~256 kB (one big initializer is a run of its own).
-      let j = i + 1;
-      while (j < inside.length && inside[j]!.end - inside[i]!.start < runBytes) j++;
-      mergeFromBinary(GraphProtoSchema, graph, bytes.subarray(inside[i]!.start, inside[j - 1]!.end), { readUnknownFields: true });
-      i = j;
-      if (performance.now() - since >= sliceMs) {
-        await yieldToPage();
-        opts.signal?.throwIfAborted();
-        since = performance.now();
-      }
-    }
-    model.graph = graph;
-  } catch (e) {
-    if ((e as Error).name === 'AbortError') throw e;
+  } catch {
     decodeFailed(bytes, fileName);
   }
-  // The byte ranges are recorded in steps of their own (50,000 nodes: ~50 ms in all).
+  for (let i = 0; i < inside.length;) {
+    // A run of records of at most ~256 kB (one big initializer is a run of its own).
+    let j = i + 1;
+    while (j < inside.length && inside[j]!.end - inside[i]!.start < runBytes) j++;
+    try {
+      mergeFromBinary(GraphProtoSchema, graph, bytes.subarray(inside[i]!.start, inside[j - 1]!.end), { readUnknownFields: true });
+    } catch {
+      decodeFailed(bytes, fileName);
+    }
+    i = j;
+    yield;
+  }
+  model.graph = graph;
   finish(model, bytes, fileName, false);
-  await runStepsSliced(recordSpansSteps(ModelProtoSchema, bytes, model), { signal: opts.signal, sliceMs });
+  // The byte ranges, in steps of their own (50,000 nodes: ~50 ms in all).
+  yield BREATHE;
+  yield* recordSpansSteps(ModelProtoSchema, bytes, model);
   return model;
 }
 

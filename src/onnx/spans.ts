@@ -15,7 +15,7 @@
 // follow (a singular message field twice, which protobuf merges; groups) drop all ranges of the
 // model: it is then re-encoded in full, which is slower but still exact.
 import { ScalarType, type DescField, type DescMessage } from '@bufbuild/protobuf';
-import { runSteps, type Steps } from '../steps';
+import { BREATHE, runSteps, type Steps } from '../steps';
 
 /** The encoding of one message in `src`: payload [start, end); the tag and length from `head`. */
 export interface Span {
@@ -393,7 +393,7 @@ export function* recordSpansSteps(desc: DescMessage, bytes: Uint8Array, root: ob
     if (e instanceof Abandon) return { recorded: 0, nonCanonical: 0, abandoned: e.message };
     throw e;
   }
-  yield;
+  yield BREATHE;
   const h = w.heads;
   for (let i = 0; i < w.objs.length; i++) {
     spans.set(w.objs[i]!, { src: bytes, start: h[4 * i]!, end: h[4 * i + 1]!, head: h[4 * i + 2]!, fieldNo: h[4 * i + 3]! });

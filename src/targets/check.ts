@@ -4,7 +4,7 @@ import { dtypeName } from '../onnx/dtypes';
 import { fmtShape, unidirectional } from '../graph/broadcast';
 import { classifySlope, intendedSlopeShape, preluFacts, slopeSize, type PreluFacts, type SlopeLayout } from '../graph/prelu';
 import { allGraphs, displayName, mainIndexSteps, nodeId, type GraphIndex, type GraphPath } from '../graph/scope';
-import { runStepsSliced } from '../steps';
+import { runSteps, runStepsSliced, type Steps } from '../steps';
 import type { FindingStatus, PreluRule, TargetProfile } from './types';
 import { judgeOp } from './op-support';
 import { validateSteps } from '../graph/validate';
@@ -28,11 +28,7 @@ const isDefaultDomain = (d: string) => d === '' || d === 'ai.onnx';
 const sameDomain = (a: string | undefined, b: string) => (isDefaultDomain(a ?? '') ? '' : a) === (isDefaultDomain(b) ? '' : b);
 
 export function checkModel(model: ModelProto, target: TargetProfile): Finding[] {
-  const steps = checkSteps(model, target);
-  for (;;) {
-    const r = steps.next();
-    if (r.done) return r.value;
-  }
+  return runSteps(checkSteps(model, target));
 }
 
 /** Nodes judged between two yields of checkSteps: a few milliseconds of work. */
@@ -48,7 +44,7 @@ export function checkModelSliced(model: ModelProto, target: TargetProfile, opts:
 }
 
 /** The check as a generator that yields between pieces of work (see checkModelSliced). */
-export function* checkSteps(model: ModelProto, target: TargetProfile): Generator<void, Finding[]> {
+export function* checkSteps(model: ModelProto, target: TargetProfile): Steps<Finding[]> {
   const findings: Finding[] = [];
   yield* mainIndexSteps(model);
   const scopes = allGraphs(model);
